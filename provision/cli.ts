@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { HarnessError } from './errors.ts';
+import { seconds } from './progress.ts';
+
+type Command = (args: string[]) => Promise<number>;
+
+/** The command table; each command loads its module lazily. */
+const commands: Record<string, { describe: string; run: Command }> = {
+  provision: { describe: 'bring the stack up (reuses a running one)', run: async () => (await import('./commands/provision.ts')).provision() },
+  status: { describe: 'endpoints, personas and component health (--json for machines)', run: async (a) => (await import('./commands/status.ts')).status(a) },
+  teardown: { describe: 'stop everything and remove the state folder', run: async () => (await import('./commands/teardown.ts')).teardown() },
+  prereqs: { describe: 'install and cache what the local target runs', run: async () => (await import('./commands/prereqs.ts')).prereqs() },
+  test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const cmd = name ? commands[name] : undefined;
+  if (!cmd) {
+    const list = Object.entries(commands).map(([k, v]) => `  ${k.padEnd(10)} ${v.describe}`).join('\n');
+    process.stderr.write(`${name ? `Unknown command \`${name}\`.\n` : ''}Usage: npm run <command>\n${list}\n`);
+    return 2;
+  }
+  return cmd.run(rest);
+}
+
+const started = Date.now();
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof HarnessError) {
+      process.stderr.write(`error: ${error.line()}\n`);
+      process.exit(error.exitCode);
+    }
+    process.stderr.write(`internal error after ${seconds(Date.now() - started)} (a bug in the harness; please report it with this output):\n`);
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(70);
+  },
+);
+

@@ -1,0 +1,167 @@
+import type { HarnessEnv } from './env.ts';
+import type { ImagePins } from './pins.ts';
+
+/**
+ * The one declarative description of the stack under test. Every target renders from it:
+ * the local processes, the k3d chart values and the Keycloak realm.
+ */
+export interface StackDescription {
+  versions: {
+    mlflow: string;
+    mlflowOidcAuth: string;
+    baseImage: string;
+    imageTag: string;
+    chart: string;
+    keycloak: string;
+    postgresMajor: number;
+    versitygw: string;
+  };
+  /** External names (TLS, through the reverse proxy). */
+  hosts: { mlflow: string; keycloak: string; httpsPort: number };
+  keycloak: RealmDescription;
+  postgres: { user: string; databases: { tracking: string; auth: string; keycloak: string } };
+  s3: { bucket: string };
+  mlflow: MlflowServerSettings;
+  namespace: string;
+}
+
+export interface Persona {
+  key: 'admin' | 'user1' | 'user2' | 'outsider';
+  username: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  groups: string[];
+}
+
+export interface RealmDescription {
+  realm: string;
+  /** Realm token/session settings as buun-stack's create-realm recipe sets them (seconds). */
+  tokenSettings: Record<string, number | boolean>;
+  client: {
+    clientId: string;
+    confidential: boolean;
+    /** Path appended to https://{mlflow host}. */
+    redirectPath: string;
+    directAccessGrantsEnabled: boolean;
+  };
+  groupsScope: {
+    name: string;
+    description: string;
+    mapper: { name: string; claim: string; fullPath: boolean; idToken: boolean; accessToken: boolean; userinfo: boolean };
+    /** buun-stack attaches the scope as a default client scope. */
+    attachAs: 'default' | 'optional' | 'none';
+  };
+  groups: { name: string; description: string }[];
+  personas: Persona[];
+}
+
+/** MLflow server settings exactly as buun-stack's chart values set them; rendered per target. */
+export interface MlflowServerSettings {
+  appName: string;
+  workers: string;
+  /** `extraArgs.allowedHosts` entries; `{host}`, `{port}`, `{service}`, `{servicePort}` are filled per target. */
+  allowedHosts: string[];
+  proxiedArtifactStorage: boolean;
+  artifactsDestination: string;
+  exposePrometheus: boolean;
+  /** Directory given to --expose-prometheus by the chart (container path). */
+  prometheusDir: string;
+  /** `extraEnvVars`; values may hold the placeholders above plus `{keycloakUrl}`, `{realm}`, `{s3Endpoint}`. */
+  env: Record<string, string>;
+}
+
+export const MLFLOW_ADMIN_GROUP = 'mlflow-admins';
+export const MLFLOW_USER_GROUP = 'mlflow-users';
+
+/** Builds the default description from the user's settings and the image pins. */
+export function describeStack(env: HarnessEnv, pins: ImagePins): StackDescription {
+  const realm = env.KEYCLOAK_REALM;
+  const emailDomain = 'example.com';
+  const persona = (key: Persona['key'], username: string, first: string, last: string, groups: string[]): Persona => ({
+    key,
+    username,
+    email: `${username}@${emailDomain}`,
+    firstName: first,
+    lastName: last,
+    groups,
+  });
+  return {
+    versions: {
+      mlflow: pins.mlflow,
+      mlflowOidcAuth: pins.mlflowOidcAuth,
+      baseImage: pins.baseImage,
+      imageTag: env.MLFLOW_IMAGE_TAG ?? `${pins.mlflow}-oidc`,
+      chart: env.MLFLOW_CHART_VERSION,
+      keycloak: env.KEYCLOAK_VERSION,
+      postgresMajor: env.POSTGRES_MAJOR,
+      versitygw: env.VERSITYGW_VERSION,
+    },
+    hosts: { mlflow: env.MLFLOW_HOST, keycloak: env.KEYCLOAK_HOST, httpsPort: env.HARNESS_HTTPS_PORT },
+    namespace: env.MLFLOW_NAMESPACE,
+    keycloak: {
+      realm,
+      tokenSettings: {
+        accessTokenLifespan: 43200,
+        accessTokenLifespanForImplicitFlow: 43200,
+        ssoSessionMaxLifespan: 86400,
+        ssoSessionIdleTimeout: 7200,
+        refreshTokenMaxReuse: 0,
+        offlineSessionMaxLifespanEnabled: true,
+        offlineSessionMaxLifespan: 172800,
+        clientSessionMaxLifespan: 43200,
+        clientSessionIdleTimeout: 7200,
+      },
+      client: { clientId: 'mlflow', confidential: true, redirectPath: '/callback', directAccessGrantsEnabled: false },
+      groupsScope: {
+        name: 'groups',
+        description: 'User group memberships',
+        mapper: { name: 'groups', claim: 'groups', fullPath: false, idToken: true, accessToken: true, userinfo: true },
+        attachAs: 'default',
+      },
+      groups: [
+        { name: MLFLOW_ADMIN_GROUP, description: 'MLflow administrators with full access' },
+        { name: MLFLOW_USER_GROUP, description: 'MLflow users with basic access' },
+      ],
+      personas: [
+        persona('admin', 'alice', 'Alice', 'Admin', [MLFLOW_ADMIN_GROUP]),
+        persona('user1', 'bob', 'Bob', 'User', [MLFLOW_USER_GROUP]),
+        persona('user2', 'carol', 'Carol', 'User', [MLFLOW_USER_GROUP]),
+        persona('outsider', 'mallory', 'Mallory', 'Outsider', []),
+      ],
+    },
+    postgres: { user: 'mlflow', databases: { tracking: 'mlflow', auth: 'mlflow_auth', keycloak: 'keycloak' } },
+    s3: { bucket: 'mlflow' },
+    mlflow: {
+      appName: 'oidc-auth-fastapi',
+      workers: '1',
+      allowedHosts: ['{host}', '{host}:{port}', '{service}', '{service}:{servicePort}', '*'],
+      proxiedArtifactStorage: true,
+      artifactsDestination: 's3://mlflow/',
+      exposePrometheus: true,
+      prometheusDir: '/mlflow/metrics',
+      env: {
+        MLFLOW_S3_ENDPOINT_URL: '{s3Endpoint}',
+        MLFLOW_S3_IGNORE_TLS: 'true',
+        OIDC_DISCOVERY_URL: '{keycloakUrl}/realms/{realm}/.well-known/openid-configuration',
+        OIDC_REDIRECT_URI: '{mlflowUrl}/callback',
+        OIDC_SCOPE: 'openid profile email groups',
+        OIDC_PROVIDER_DISPLAY_NAME: 'Keycloak',
+        OIDC_GROUPS_ATTRIBUTE: 'groups',
+        OIDC_ADMIN_GROUP_NAME: MLFLOW_ADMIN_GROUP,
+        OIDC_GROUP_NAME: `${MLFLOW_ADMIN_GROUP},${MLFLOW_USER_GROUP}`,
+        DEFAULT_MLFLOW_PERMISSION: 'MANAGE',
+        SESSION_TYPE: 'cachelib',
+        SESSION_CACHE_DIR: '/tmp/session',
+        MLFLOW_SERVER_CORS_ALLOWED_ORIGINS: '{mlflowUrl}',
+        MLFLOW_SERVER_ALLOWED_HOSTS: '{host},{host}:{port}',
+        MLFLOW_SERVER_X_FRAME_OPTIONS: 'SAMEORIGIN',
+      },
+    },
+  };
+}
+
+/** https URL of a public host; the port is omitted when it is 443. */
+export function publicUrl(host: string, httpsPort: number): string {
+  return httpsPort === 443 ? `https://${host}` : `https://${host}:${httpsPort}`;
+}

@@ -1,0 +1,117 @@
+import KcAdminClient from '@keycloak/keycloak-admin-client';
+import type { RealmDescription } from '../config/stack.ts';
+
+export interface RealmInputs {
+  /** Base URL the admin REST API is reached at (no /admin suffix). */
+  baseUrl: string;
+  admin: { username: string; password: string };
+  realm: RealmDescription;
+  redirectUri: string;
+  clientSecret: string;
+  personaPasswords: Record<string, string>;
+}
+
+type Admin = InstanceType<typeof KcAdminClient>;
+
+export async function adminClient(baseUrl: string, admin: { username: string; password: string }): Promise<Admin> {
+  const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
+  await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
+  return kc;
+}
+
+/**
+ * Configures the realm as buun-stack's recipes do: realm with its token settings, the `groups` client
+ * scope with a group-membership mapper, the confidential client `mlflow` (replaced on every run, as
+ * buun's install does), the groups, and the test personas. Idempotent.
+ */
+export async function configureRealm(inputs: RealmInputs): Promise<void> {
+  const { realm: r } = inputs;
+  const kc = await adminClient(inputs.baseUrl, inputs.admin);
+  if (!(await kc.realms.findOne({ realm: r.realm }))) {
+    await kc.realms.create({ realm: r.realm, enabled: true, ...r.tokenSettings });
+  } else {
+    await kc.realms.update({ realm: r.realm }, { ...r.tokenSettings });
+  }
+  kc.setConfig({ realmName: r.realm });
+
+  // client scope `groups` + mapper (create-client-scope.ts, add-groups-mapper-to-scope.ts)
+  const scopeName = r.groupsScope.name;
+  let scope = (await kc.clientScopes.find()).find((s) => s.name === scopeName);
+  if (!scope) {
+    await kc.clientScopes.create({
+      name: scopeName,
+      description: r.groupsScope.description,
+      protocol: 'openid-connect',
+      attributes: { 'include.in.token.scope': 'true' },
+    });
+    scope = (await kc.clientScopes.find()).find((s) => s.name === scopeName)!;
+  }
+  const m = r.groupsScope.mapper;
+  const mapperConfig = {
+    'claim.name': m.claim,
+    'full.path': String(m.fullPath),
+    'id.token.claim': String(m.idToken),
+    'access.token.claim': String(m.accessToken),
+    'userinfo.token.claim': String(m.userinfo),
+  };
+  const mappers = await kc.clientScopes.listProtocolMappers({ id: scope.id! });
+  const existing = mappers.find((x) => x.name === m.name);
+  if (existing) await kc.clientScopes.delProtocolMapper({ id: scope.id!, mapperId: existing.id! });
+  await kc.clientScopes.addProtocolMapper({ id: scope.id! }, {
+    name: m.name,
+    protocol: 'openid-connect',
+    protocolMapper: 'oidc-group-membership-mapper',
+    config: mapperConfig,
+  });
+
+  // client `mlflow` (create-client.ts): deleted and recreated
+  const c = r.client;
+  for (const old of await kc.clients.find({ clientId: c.clientId })) await kc.clients.del({ id: old.id! });
+  const { id: clientId } = await kc.clients.create({
+    clientId: c.clientId,
+    enabled: true,
+    publicClient: !c.confidential,
+    secret: inputs.clientSecret,
+    redirectUris: [inputs.redirectUri],
+    directAccessGrantsEnabled: c.directAccessGrantsEnabled,
+  });
+  if (r.groupsScope.attachAs === 'default') {
+    await kc.clients.addDefaultClientScope({ id: clientId, clientScopeId: scope.id! });
+  } else if (r.groupsScope.attachAs === 'optional') {
+    await kc.clients.addOptionalClientScope({ id: clientId, clientScopeId: scope.id! });
+  }
+
+  // groups (create-group.ts)
+  const groupIds = new Map<string, string>();
+  const existingGroups = await kc.groups.find({ max: 1000 });
+  for (const g of r.groups) {
+    let found = existingGroups.find((x) => x.name === g.name);
+    if (!found) {
+      const { id } = await kc.groups.create({ name: g.name, attributes: { description: [g.description] } });
+      found = { id, name: g.name };
+    }
+    groupIds.set(g.name, found.id!);
+  }
+
+  // personas (create-user.ts: enabled, emailVerified, non-temporary password)
+  for (const p of r.personas) {
+    let [user] = await kc.users.find({ username: p.username, exact: true });
+    const rep = { username: p.username, email: p.email, firstName: p.firstName, lastName: p.lastName, enabled: true, emailVerified: true };
+    if (!user) {
+      const { id } = await kc.users.create(rep);
+      user = { id, ...rep };
+    } else {
+      await kc.users.update({ id: user.id! }, rep);
+    }
+    const password = inputs.personaPasswords[p.username];
+    if (!password) throw new Error(`no password generated for persona ${p.username}`);
+    await kc.users.resetPassword({ id: user.id!, credential: { type: 'password', value: password, temporary: false } });
+    const current = await kc.users.listGroups({ id: user.id! });
+    for (const g of current) if (!p.groups.includes(g.name!)) await kc.users.delFromGroup({ id: user.id!, groupId: g.id! });
+    for (const name of p.groups) {
+      const groupId = groupIds.get(name);
+      if (!groupId) throw new Error(`persona ${p.username} names unknown group ${name}`);
+      if (!current.some((g) => g.id === groupId)) await kc.users.addToGroup({ id: user.id!, groupId });
+    }
+  }
+}

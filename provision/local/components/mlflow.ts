@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { publicUrl } from '../../config/stack.ts';
+import { extraEnv, placeholders, serverArguments } from '../../render/mlflow-server.ts';
+import type { LocalContext } from '../context.ts';
+import type { LedgerEntry } from '../ledger.ts';
+import { spawnDetached, waitReady } from '../process.ts';
+import * as s3 from './s3.ts';
+
+export const NAME = 'mlflow';
+
+/** Container paths the chart's settings name, placed under the state folder for the local target. */
+function localPath(ctx: LocalContext, containerPath: string): string {
+  const p = join(ctx.state, 'mlflow', 'fs', containerPath.replace(/^\/+/, ''));
+  mkdirSync(p, { recursive: true });
+  return p;
+}
+
+/** The environment the chart gives the container, rendered from the same settings, plus local placement. */
+export function environment(ctx: LocalContext): Record<string, string> {
+  const { desc, secrets, ports, tls } = ctx;
+  const values = placeholders(desc, { service: '127.0.0.1', servicePort: ports.mlflow, s3Endpoint: s3.endpoint(ctx) });
+  const env = extraEnv(desc.mlflow, values);
+  env.SESSION_CACHE_DIR = localPath(ctx, env.SESSION_CACHE_DIR ?? '/tmp/session');
+  const pgUser = desc.postgres.user;
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: join(ctx.state, 'mlflow'),
+    LANG: 'C.UTF-8',
+    // chart: MLFLOW_VERSION, DB and S3 secrets, env configmap
+    MLFLOW_VERSION: desc.versions.imageTag,
+    PGHOST: '127.0.0.1',
+    PGPORT: String(ports.postgres),
+    PGDATABASE: desc.postgres.databases.tracking,
+    PGUSER: pgUser,
+    PGPASSWORD: secrets.postgresMlflow,
+    AWS_ACCESS_KEY_ID: secrets.s3AccessKey,
+    AWS_SECRET_ACCESS_KEY: secrets.s3SecretKey,
+    MLFLOW_CONFIGURE_LOGGING: 'false',
+    MLFLOW_DISABLE_TELEMETRY: 'true',
+    DO_NOT_TRACK: 'true',
+    // buun-stack's extraEnvVars
+    ...env,
+    // secret mlflow-oidc-config
+    OIDC_CLIENT_ID: desc.keycloak.client.clientId,
+    OIDC_CLIENT_SECRET: secrets.clientSecret,
+    OIDC_USERS_DB_URI: `postgresql://${pgUser}:${secrets.postgresMlflow}@127.0.0.1:${ports.postgres}/${desc.postgres.databases.auth}`,
+    // the plugin's JWKS cache (default /tmp/flask_cache) must not outlive this stack's realm keys
+    CACHE_DIR: localPath(ctx, '/tmp/flask_cache'),
+    // trust the stack CA for the discovery document and token exchange through the proxy
+    REQUESTS_CA_BUNDLE: tls.caCert,
+    SSL_CERT_FILE: tls.caCert,
+  };
+}
+
+export function commandLine(ctx: LocalContext): string[] {
+  const values = placeholders(ctx.desc, { service: '127.0.0.1', servicePort: ctx.ports.mlflow, s3Endpoint: s3.endpoint(ctx) });
+  return serverArguments(ctx.desc.mlflow, values, {
+    host: '127.0.0.1',
+    port: ctx.ports.mlflow,
+    backendStoreUri: 'postgresql://',
+    prometheusDir: localPath(ctx, ctx.desc.mlflow.prometheusDir),
+  });
+}
+
+/** `mlflow server` from the venv, started as the chart starts it. */
+export function start(ctx: LocalContext, venv: string): LedgerEntry {
+  return spawnDetached({
+    name: NAME,
+    command: join(venv, 'bin', 'mlflow'),
+    args: commandLine(ctx),
+    env: environment(ctx),
+    cwd: join(ctx.state, 'mlflow'),
+    log: ctx.log(NAME),
+    ports: [ctx.ports.mlflow],
+  });
+}
+
+export async function ready(ctx: LocalContext, entry: LedgerEntry): Promise<void> {
+  const url = `http://127.0.0.1:${ctx.ports.mlflow}/health`;
+  await waitReady(entry, 'MLflow', `GET ${url} answers OK`, async () => (await fetch(url)).ok, ctx.readyTimeout);
+}
+
+export function url(ctx: LocalContext): string {
+  return publicUrl(ctx.desc.hosts.mlflow, ctx.desc.hosts.httpsPort);
+}

@@ -1,0 +1,49 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One started process, as teardown and the orphan sweep need it. */
+export interface LedgerEntry {
+  pid: number;
+  /** The process was started in its own process group: stop signals go to -pid. */
+  group: boolean;
+  ports: number[];
+  log: string;
+  command: string;
+}
+
+export interface Ledger {
+  fingerprint: string;
+  createdAt: string;
+  /** Set once every component is ready. */
+  readyAt?: string;
+  /** Who brought the stack up: `provision` keeps it after tests, `test` tears it down. */
+  owner: 'provision' | 'test';
+  components: Record<string, LedgerEntry>;
+}
+
+/** The state folder's ledger: the only record teardown reads. */
+export class LedgerFile {
+  readonly path: string;
+  constructor(readonly dir: string) {
+    this.path = join(dir, 'ledger.json');
+  }
+
+  read(): Ledger | undefined {
+    if (!existsSync(this.path)) return undefined;
+    return JSON.parse(readFileSync(this.path, 'utf8')) as Ledger;
+  }
+
+  write(ledger: Ledger): void {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(ledger, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, this.path);
+  }
+
+  update(fn: (l: Ledger) => void): void {
+    const l = this.read();
+    if (!l) throw new Error(`ledger ${this.path} is missing`);
+    fn(l);
+    this.write(l);
+  }
+}

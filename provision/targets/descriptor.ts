@@ -1,0 +1,44 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** All that specs know about the stack under test. Written by a target, read by specs, scenarios and status. */
+export const TargetDescriptor = z.object({
+  target: z.enum(['local', 'k3d', 'remote']),
+  mlflowUrl: z.string().url(),
+  keycloakUrl: z.string().url(),
+  realm: z.string(),
+  issuer: z.string().url(),
+  clientId: z.string(),
+  /** PEM file of the CA that signed the stack's certificates (absent: the system trust store applies). */
+  caCertPath: z.string().optional(),
+  pins: z.object({ mlflow: z.string(), mlflowOidcAuth: z.string(), keycloak: z.string().optional() }),
+  personas: z.array(z.object({ key: z.string(), username: z.string(), email: z.string(), groups: z.array(z.string()) })),
+  /** Python with the pinned mlflow client for the fixture scripts. */
+  python: z.string(),
+  /** JSON file holding persona passwords and other stack secrets (never printed). */
+  secretsFile: z.string().optional(),
+  /** HOME for Chromium, holding an NSS database that trusts the stack CA. */
+  browserHome: z.string().optional(),
+  capabilities: z.object({
+    database: z.boolean(),
+    bucket: z.boolean(),
+    serverLogs: z.boolean(),
+    keycloakAdmin: z.boolean(),
+    cluster: z.boolean(),
+  }),
+  logs: z.record(z.string(), z.string()).default({}),
+});
+export type TargetDescriptor = z.infer<typeof TargetDescriptor>;
+
+export const descriptorFile = (state: string) => join(state, 'target.json');
+
+export function writeDescriptor(state: string, d: TargetDescriptor): void {
+  writeFileSync(descriptorFile(state), `${JSON.stringify(d, null, 2)}\n`);
+}
+
+export function readDescriptor(state: string): TargetDescriptor | undefined {
+  const f = descriptorFile(state);
+  if (!existsSync(f)) return undefined;
+  return TargetDescriptor.parse(JSON.parse(readFileSync(f, 'utf8')));
+}

@@ -1,0 +1,62 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readImagePins } from '../config/pins.ts';
+import { HarnessError } from '../errors.ts';
+import { stateDir } from '../paths.ts';
+import { writeDescriptor, type TargetDescriptor } from './descriptor.ts';
+
+/** What a remote (already deployed) target needs from the environment. Nothing is provisioned. */
+const RemoteEnv = z.object({
+  MLFLOW_URL: z.string().url(),
+  KEYCLOAK_URL: z.string().url(),
+  KEYCLOAK_REALM: z.string().default('buunstack'),
+  OIDC_CLIENT_ID: z.string().default('mlflow'),
+  HARNESS_CA_CERT: z.string().optional(),
+  HARNESS_PYTHON: z.string().default('python3'),
+  HARNESS_ADMIN_USERNAME: z.string(),
+  HARNESS_ADMIN_EMAIL: z.string().email(),
+  HARNESS_ADMIN_PASSWORD: z.string(),
+  HARNESS_USER1_USERNAME: z.string().optional(),
+  HARNESS_USER1_EMAIL: z.string().email().optional(),
+  HARNESS_USER1_PASSWORD: z.string().optional(),
+});
+
+/** Builds the descriptor of an existing deployment (e.g. staging) from the environment. */
+export function describeRemote(env: NodeJS.ProcessEnv = process.env): TargetDescriptor {
+  const r = RemoteEnv.safeParse(env);
+  if (!r.success) {
+    const key = String(r.error.issues[0]!.path[0]);
+    throw new HarnessError(`The remote target needs ${key} (${r.error.issues[0]!.message})`,
+      'set MLFLOW_URL, KEYCLOAK_URL, HARNESS_ADMIN_USERNAME, HARNESS_ADMIN_EMAIL, HARNESS_ADMIN_PASSWORD (see README "Remote target")');
+  }
+  const e = r.data;
+  const pins = readImagePins();
+  const state = stateDir();
+  mkdirSync(state, { recursive: true });
+  const personas = [{ key: 'admin', username: e.HARNESS_ADMIN_USERNAME, email: e.HARNESS_ADMIN_EMAIL, groups: ['mlflow-admins'] }];
+  const passwords: Record<string, string> = { [e.HARNESS_ADMIN_USERNAME]: e.HARNESS_ADMIN_PASSWORD };
+  if (e.HARNESS_USER1_USERNAME && e.HARNESS_USER1_EMAIL && e.HARNESS_USER1_PASSWORD) {
+    personas.push({ key: 'user1', username: e.HARNESS_USER1_USERNAME, email: e.HARNESS_USER1_EMAIL, groups: ['mlflow-users'] });
+    passwords[e.HARNESS_USER1_USERNAME] = e.HARNESS_USER1_PASSWORD;
+  }
+  const secretsFile = join(state, 'secrets.json');
+  writeFileSync(secretsFile, JSON.stringify({ personas: passwords }), { mode: 0o600 });
+  const d: TargetDescriptor = {
+    target: 'remote',
+    mlflowUrl: e.MLFLOW_URL.replace(/\/$/, ''),
+    keycloakUrl: e.KEYCLOAK_URL.replace(/\/$/, ''),
+    realm: e.KEYCLOAK_REALM,
+    issuer: `${e.KEYCLOAK_URL.replace(/\/$/, '')}/realms/${e.KEYCLOAK_REALM}`,
+    clientId: e.OIDC_CLIENT_ID,
+    caCertPath: e.HARNESS_CA_CERT,
+    pins: { mlflow: pins.mlflow, mlflowOidcAuth: pins.mlflowOidcAuth },
+    personas,
+    python: e.HARNESS_PYTHON,
+    secretsFile,
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, cluster: false },
+    logs: {},
+  };
+  writeDescriptor(state, d);
+  return d;
+}
