@@ -20,6 +20,9 @@ export async function test(args: string[]): Promise<number> {
     ownStack = !r.reused;
     descriptor = r.descriptor;
   }
+  // Ctrl-C reaches Playwright too; stay alive until the teardown below has run.
+  process.on('SIGINT', () => info('Interrupted: finishing the run and tearing down what it provisioned.'));
+  process.on('SIGTERM', () => info('Terminated: finishing the run and tearing down what it provisioned.'));
   try {
     const projects = args.some((a) => a.startsWith('--project')) ? [] : ['--project=api', '--project=browser'];
     const r = await execa('npx', ['playwright', 'test', ...projects, ...args], {

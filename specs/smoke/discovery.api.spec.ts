@@ -1,0 +1,19 @@
+import { test, expect } from '../support/fixtures.ts';
+
+test('[C06] the realm discovery document is served through the TLS proxy', async ({ target, request }) => {
+  const res = await request.get(`${target.issuer}/.well-known/openid-configuration`);
+  expect(res.status()).toBe(200);
+  const doc = (await res.json()) as Record<string, unknown>;
+  expect(doc.issuer).toBe(target.issuer);
+  expect(String(doc.authorization_endpoint)).toMatch(new RegExp(`^${target.issuer}/protocol/openid-connect/auth$`));
+  expect(doc.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'groups']));
+});
+
+test('[C11] / answers with the login page and its "Keycloak" button', async ({ target, request }) => {
+  const res = await request.get(`${target.mlflowUrl}/`, { maxRedirects: 0 });
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toContain('text/html');
+  const html = await res.text();
+  expect(html).toContain('<title>Login</title>');
+  expect(html).toMatch(/<a href="\/login"><button>Keycloak<\/button><\/a>/);
+});

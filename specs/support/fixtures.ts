@@ -1,0 +1,73 @@
+import { test as base, expect, type Page } from '@playwright/test';
+import { execa } from 'execa';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../provision/paths.ts';
+import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
+import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
+
+export interface PythonResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** The JSON object printed on the script's last stdout line, if any. */
+  json?: Record<string, unknown>;
+}
+
+interface Fixtures {
+  /** Runs a fixture script from fixtures/python with the pinned client, the given env and the stack CA trusted. */
+  python: (script: string, env: Record<string, string>, args?: string[]) => Promise<PythonResult>;
+  /** Logs the persona in through the browser (MLflow login page → Keycloak form → /callback). */
+  loginAs: (page: Page, personaKey: string) => Promise<Persona>;
+}
+
+interface WorkerFixtures {
+  target: TargetDescriptor;
+}
+
+export const test = base.extend<Fixtures, WorkerFixtures>({
+  target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
+
+  python: async ({ target }, use, testInfo) => {
+    await use(async (script, env, args = []) => {
+      mkdirSync(testInfo.outputDir, { recursive: true });
+      const r = await execa(target.python, [join(projectRoot, 'fixtures', 'python', script), ...args], {
+        reject: false,
+        cwd: testInfo.outputDir,
+        env: {
+          MLFLOW_TRACKING_URI: target.mlflowUrl,
+          ...(target.caCertPath ? { REQUESTS_CA_BUNDLE: target.caCertPath } : {}),
+          PYTHONUNBUFFERED: '1',
+          ...env,
+        },
+        extendEnv: true,
+        timeout: 300_000,
+      });
+      const last = r.stdout.trim().split('\n').pop() ?? '';
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(last) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      await testInfo.attach(`${script} output`, { body: `exit ${r.exitCode ?? r.message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`, contentType: 'text/plain' });
+      return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+    });
+  },
+
+  loginAs: async ({ target }, use) => {
+    await use(async (page, key) => {
+      const p = persona(target, key);
+      await page.goto(`${target.mlflowUrl}/`);
+      await page.getByRole('button', { name: 'Keycloak' }).click();
+      await page.waitForURL((u) => u.href.startsWith(target.keycloakUrl));
+      await page.locator('#username').fill(p.username);
+      await page.locator('#password').fill(passwordOf(target, p));
+      await page.locator('#kc-login').click();
+      await page.waitForURL((u) => u.href.startsWith(target.mlflowUrl));
+      return p;
+    });
+  },
+});
+
+export { expect };

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { stateDir } from '../../provision/paths.ts';
+import { readDescriptor, type TargetDescriptor } from '../../provision/targets/descriptor.ts';
+
+export type Persona = TargetDescriptor['personas'][number];
+
+/** The descriptor of the stack under test; a clear error when none is up. */
+export function loadTarget(): TargetDescriptor {
+  const d = readDescriptor(stateDir());
+  if (!d) throw new Error(`No stack is described in ${stateDir()}: run \`npm run provision\` (or \`npm test\`, which provisions).`);
+  return d;
+}
+
+export function persona(target: TargetDescriptor, key: string): Persona {
+  const p = target.personas.find((x) => x.key === key);
+  if (!p) throw new Error(`Target ${target.target} has no persona "${key}" (has ${target.personas.map((x) => x.key).join(', ')})`);
+  return p;
+}
+
+export function passwordOf(target: TargetDescriptor, p: Persona): string {
+  if (!target.secretsFile) throw new Error('The target has no secrets file');
+  const secrets = JSON.parse(readFileSync(target.secretsFile, 'utf8')) as { personas: Record<string, string> };
+  const pw = secrets.personas[p.username];
+  if (!pw) throw new Error(`No password for persona ${p.username}`);
+  return pw;
+}
