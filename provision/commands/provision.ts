@@ -1,11 +1,11 @@
 import { provisionLocal } from '../local/target.ts';
 import { describeRemote } from '../targets/remote.ts';
 import { info, sinceStart } from '../progress.ts';
-import { selectedTarget } from './target.ts';
+import { remotePython, selectedTarget } from './target.ts';
 
 export async function provision(): Promise<number> {
   if (selectedTarget() === 'remote') {
-    const d = describeRemote();
+    const d = describeRemote(await remotePython());
     info(`Remote target: nothing to provision; MLflow ${d.mlflowUrl}, Keycloak ${d.keycloakUrl}.`);
     return 0;
   }

@@ -1,4 +1,8 @@
+import { join } from 'node:path';
 import { loadHarnessEnv } from '../config/env.ts';
+import { readImagePins } from '../config/pins.ts';
+import { ensureVenv } from '../local/prereqs/venv.ts';
+import { cacheDir } from '../paths.ts';
 import { HarnessError } from '../errors.ts';
 
 /** The configured target, refusing those that cannot run here with the reason. */
@@ -9,4 +13,10 @@ export function selectedTarget(): 'local' | 'remote' {
       'use HARNESS_TARGET=local, or remote against an existing deployment');
   }
   return HARNESS_TARGET;
+}
+
+/** The Python that runs the fixture scripts against a remote target: HARNESS_PYTHON, or the cached venv with the pinned client. */
+export async function remotePython(): Promise<string> {
+  if (process.env.HARNESS_PYTHON) return process.env.HARNESS_PYTHON;
+  return join(await ensureVenv(cacheDir(), readImagePins()), 'bin', 'python');
 }

@@ -3,7 +3,7 @@ import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { projectRoot } from '../paths.ts';
 import { info, step } from '../progress.ts';
 import { describeRemote } from '../targets/remote.ts';
-import { selectedTarget } from './target.ts';
+import { remotePython, selectedTarget } from './target.ts';
 
 /**
  * One command for CI: provision if needed, run the specs, and tear down what this command provisioned.
@@ -14,7 +14,7 @@ export async function test(args: string[]): Promise<number> {
   let ownStack = false;
   let descriptor;
   if (target === 'remote') {
-    descriptor = describeRemote();
+    descriptor = describeRemote(await remotePython());
   } else {
     const r = await step('provision the local stack', () => provisionLocal('test'));
     ownStack = !r.reused;

@@ -13,7 +13,6 @@ const RemoteEnv = z.object({
   KEYCLOAK_REALM: z.string().default('buunstack'),
   OIDC_CLIENT_ID: z.string().default('mlflow'),
   HARNESS_CA_CERT: z.string().optional(),
-  HARNESS_PYTHON: z.string().default('python3'),
   HARNESS_ADMIN_USERNAME: z.string(),
   HARNESS_ADMIN_EMAIL: z.string().email(),
   HARNESS_ADMIN_PASSWORD: z.string(),
@@ -23,7 +22,7 @@ const RemoteEnv = z.object({
 });
 
 /** Builds the descriptor of an existing deployment (e.g. staging) from the environment. */
-export function describeRemote(env: NodeJS.ProcessEnv = process.env): TargetDescriptor {
+export function describeRemote(python: string, env: NodeJS.ProcessEnv = process.env): TargetDescriptor {
   const r = RemoteEnv.safeParse(env);
   if (!r.success) {
     const key = String(r.error.issues[0]!.path[0]);
@@ -52,7 +51,7 @@ export function describeRemote(env: NodeJS.ProcessEnv = process.env): TargetDesc
     caCertPath: e.HARNESS_CA_CERT,
     pins: { mlflow: pins.mlflow, mlflowOidcAuth: pins.mlflowOidcAuth },
     personas,
-    python: e.HARNESS_PYTHON,
+    python,
     secretsFile,
     capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, cluster: false },
     logs: {},
