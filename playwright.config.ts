@@ -8,6 +8,8 @@ const descriptor = readDescriptor(stateDir());
 // Workers are started after this file is read, so they (and their request contexts) trust the stack CA.
 if (descriptor?.caCertPath && !process.env.NODE_EXTRA_CA_CERTS) process.env.NODE_EXTRA_CA_CERTS = descriptor.caCertPath;
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const chromium = '/usr/bin/chromium';
 
 export default defineConfig({

@@ -2,6 +2,9 @@
 import { HarnessError } from './errors.ts';
 import { seconds } from './progress.ts';
 
+// This project supports Node 20; the SDK's notice about its future Node 22 requirement is not for our users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 type Command = (args: string[]) => Promise<number>;
 
 /** The command table; each command loads its module lazily. */

@@ -65,31 +65,31 @@ export async function waitReady(
   probe: () => Promise<boolean>,
   timeoutSeconds: number,
 ): Promise<void> {
-  let exited = false;
-  try {
-    await pWaitFor(
-      async () => {
-        if (!isAlive(entry.pid)) {
-          exited = true;
-          return true;
-        }
-        try {
-          return await probe();
-        } catch {
-          return false;
-        }
-      },
-      { interval: 500, timeout: { milliseconds: timeoutSeconds * 1000, message: 'timeout' } },
-    );
-  } catch (e) {
-    if (e instanceof TimeoutError) {
-      throw new HarnessError(`${name} was not ready (${condition}) after ${timeoutSeconds}s`, `see its log ${entry.log}`);
-    }
-    throw e;
+  let outcome = 'ready' as 'ready' | 'exited' | 'timeout';
+  await until(async () => {
+    if (!isAlive(entry.pid)) return (outcome = 'exited'), true;
+    if (await probe().catch(() => false)) return true;
+    return false;
+  }, timeoutSeconds * 1000, 500).catch(() => (outcome = 'timeout'));
+  if (outcome === 'timeout') {
+    throw new HarnessError(`${name} was not ready (${condition}) after ${timeoutSeconds}s`, `see its log ${entry.log}`);
   }
-  if (exited) {
+  if (outcome === 'exited') {
     throw new HarnessError(`${name} exited before it was ready (${condition})`, `see its log ${entry.log}:\n${tail(entry.log)}`);
   }
+}
+
+/**
+ * Polls `condition` every `intervalMs` until it holds; rejects after `timeoutMs`. (p-wait-for with its own
+ * timeout adds an abort listener per poll, so the deadline is checked here.)
+ */
+export function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return pWaitFor(async () => {
+    if (await condition()) return true;
+    if (Date.now() > deadline) throw new TimeoutError(`condition not met after ${timeoutMs}ms`);
+    return false;
+  }, { interval: intervalMs });
 }
 
 /** Stops a process group politely (SIGTERM), then firmly (SIGKILL) after `graceSeconds`. */
@@ -108,10 +108,10 @@ export async function stopProcess(entry: Pick<LedgerEntry, 'pid' | 'group'>, gra
   }
   send('SIGTERM');
   try {
-    await pWaitFor(() => !isAlive(entry.pid), { interval: 200, timeout: graceSeconds * 1000 });
+    await until(() => !isAlive(entry.pid), graceSeconds * 1000);
   } catch {
     send('SIGKILL');
-    await pWaitFor(() => !isAlive(entry.pid), { interval: 100, timeout: 5000 }).catch(() => undefined);
+    await until(() => !isAlive(entry.pid), 5000, 100).catch(() => undefined);
   }
   send('SIGKILL');
 }
