@@ -56,6 +56,16 @@ export function loadHarnessEnv(
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value' && 'values' in issue) return `one of ${issue.values.join(', ')}`;
-  return issue.message.replace(/^Invalid (string|input): ?/i, '') || 'valid';
+  switch (issue.code) {
+    case 'invalid_value':
+      return `one of ${issue.values.join(', ')}`;
+    case 'invalid_type':
+      return `a ${issue.expected}`;
+    case 'too_small':
+      return `at least ${issue.minimum}`;
+    case 'too_big':
+      return `at most ${issue.maximum}`;
+    default:
+      return issue.message.replace(/^Invalid (string|input): ?/i, '') || 'valid';
+  }
 }
