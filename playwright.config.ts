@@ -5,8 +5,11 @@ import { readDescriptor } from './provision/targets/descriptor.ts';
 
 // The target descriptor of the stack under test (absent for unit tests, or before `npm run provision`).
 const descriptor = readDescriptor(stateDir());
-// Workers are started after this file is read, so they (and their request contexts) trust the stack CA.
-if (descriptor?.caCertPath && !process.env.NODE_EXTRA_CA_CERTS) process.env.NODE_EXTRA_CA_CERTS = descriptor.caCertPath;
+// Node reads NODE_EXTRA_CA_CERTS only at start: the CLI (`npm test`, `npm run specs`) sets it for this process.
+const wantsStack = !process.argv.some((a) => a === '--project=unit') || process.argv.includes('--list');
+if (descriptor?.caCertPath && wantsStack && process.env.NODE_EXTRA_CA_CERTS !== descriptor.caCertPath) {
+  throw new Error(`The specs must trust the stack CA: run them with \`npm test\` or \`npm run specs -- <playwright args>\` (or set NODE_EXTRA_CA_CERTS=${descriptor.caCertPath}).`);
+}
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -24,6 +27,7 @@ export default defineConfig({
     ['list'],
     ['html', { outputFolder: 'reports/html', open: 'never' }],
     ['junit', { outputFile: 'reports/junit.xml' }],
+    ['./conformance/reporter.ts', { outputDir: 'reports' }],
   ],
   use: {
     trace: 'retain-on-failure',
@@ -31,15 +35,18 @@ export default defineConfig({
   },
   projects: [
     { name: 'unit', testDir: 'test/unit' },
+    { name: 'setup', testDir: 'specs', testMatch: /.*\.setup\.ts$/ },
     {
       name: 'api',
       testDir: 'specs',
+      dependencies: ['setup'],
       testMatch: /.*\.api\.spec\.ts$/,
       metadata: { target: descriptor?.target, pins: descriptor?.pins },
     },
     {
       name: 'browser',
       testDir: 'specs',
+      dependencies: ['setup'],
       testMatch: /.*\.browser\.spec\.ts$/,
       metadata: { target: descriptor?.target, pins: descriptor?.pins },
       use: {

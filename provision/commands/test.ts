@@ -1,6 +1,8 @@
 import { execa } from 'execa';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
-import { projectRoot } from '../paths.ts';
+import { HarnessError } from '../errors.ts';
+import { projectRoot, stateDir } from '../paths.ts';
+import { readDescriptor } from '../targets/descriptor.ts';
 import { info, step } from '../progress.ts';
 import { describeRemote } from '../targets/remote.ts';
 import { remotePython, selectedTarget } from './target.ts';
@@ -24,14 +26,7 @@ export async function test(args: string[]): Promise<number> {
   process.on('SIGINT', () => info('Interrupted: finishing the run and tearing down what it provisioned.'));
   process.on('SIGTERM', () => info('Terminated: finishing the run and tearing down what it provisioned.'));
   try {
-    const projects = args.some((a) => a.startsWith('--project')) ? [] : ['--project=api', '--project=browser'];
-    const r = await execa('npx', ['playwright', 'test', ...projects, ...args], {
-      cwd: projectRoot,
-      stdio: 'inherit',
-      reject: false,
-      env: { ...(descriptor.caCertPath ? { NODE_EXTRA_CA_CERTS: descriptor.caCertPath } : {}) },
-    });
-    return r.exitCode ?? 1;
+    return await runPlaywright(args, descriptor.caCertPath);
   } finally {
     if (ownStack && process.env.HARNESS_KEEP_STACK !== '1') {
       await step('tear down the stack this run provisioned', () => teardownLocal());
@@ -39,4 +34,25 @@ export async function test(args: string[]): Promise<number> {
       info('HARNESS_KEEP_STACK=1: the stack stays up; `npm run teardown` stops it.');
     }
   }
+}
+
+/** The stack's spec projects, unless the caller names projects. */
+export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm'];
+
+async function runPlaywright(args: string[], caCertPath: string | undefined): Promise<number> {
+  const projects = args.some((a) => a.startsWith('--project')) ? [] : SPEC_PROJECTS.map((p) => `--project=${p}`);
+  const r = await execa('npx', ['playwright', 'test', ...projects, ...args], {
+    cwd: projectRoot,
+    stdio: 'inherit',
+    reject: false,
+    env: { ...(caCertPath ? { NODE_EXTRA_CA_CERTS: caCertPath } : {}) },
+  });
+  return r.exitCode ?? 1;
+}
+
+/** Runs the specs against the stack that is up, without provisioning or teardown. */
+export async function specs(args: string[]): Promise<number> {
+  const descriptor = readDescriptor(stateDir());
+  if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
+  return runPlaywright(args, descriptor.caCertPath);
 }

@@ -206,6 +206,14 @@ function localDescriptor(ctx: LocalContext, pins: ImagePins, prereqs: Prerequisi
     browserHome,
     capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, cluster: false },
     logs: Object.fromEntries(COMPONENTS.map((c) => [c, ctx.log(c)])),
+    internal: {
+      mlflowUrl: `http://127.0.0.1:${ctx.ports.mlflow}`,
+      keycloakUrl: `http://127.0.0.1:${ctx.ports.keycloakHttp}`,
+      postgres: { host: '127.0.0.1', port: ctx.ports.postgres, user: desc.postgres.user, databases: { tracking: desc.postgres.databases.tracking, auth: desc.postgres.databases.auth } },
+      s3: { endpoint: s3.endpoint(ctx), bucket: desc.s3.bucket },
+      sessionDir: mlflow.environment(ctx).SESSION_CACHE_DIR!,
+      venv: prereqs.venv,
+    },
   };
 }
 

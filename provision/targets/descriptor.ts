@@ -28,6 +28,17 @@ export const TargetDescriptor = z.object({
     cluster: z.boolean(),
   }),
   logs: z.record(z.string(), z.string()).default({}),
+  /** Endpoints behind the proxy, for targets that expose them (local): checks of the database, bucket and raw server. */
+  internal: z
+    .object({
+      mlflowUrl: z.string().url(),
+      keycloakUrl: z.string().url(),
+      postgres: z.object({ host: z.string(), port: z.number(), user: z.string(), databases: z.object({ tracking: z.string(), auth: z.string() }) }),
+      s3: z.object({ endpoint: z.string().url(), bucket: z.string() }),
+      sessionDir: z.string(),
+      venv: z.string(),
+    })
+    .optional(),
 });
 export type TargetDescriptor = z.infer<typeof TargetDescriptor>;
 

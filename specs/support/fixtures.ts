@@ -1,10 +1,12 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 import { execa } from 'execa';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../provision/paths.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
+import { basicAuth } from './mlflow-api.ts';
+import { loadTokens, storageStateFile } from './run-state.ts';
 
 export interface PythonResult {
   exitCode: number;
@@ -15,6 +17,12 @@ export interface PythonResult {
 }
 
 interface Fixtures {
+  /** An API context logged in as the persona (the session the setup project made). */
+  sessionAs: (personaKey: string) => Promise<APIRequestContext>;
+  /** The persona's access token (minted once per run by the setup project). */
+  tokenOf: (personaKey: string) => string;
+  /** Basic-auth headers of the persona: full email + access token. */
+  basicAs: (personaKey: string) => Record<string, string>;
   /** Runs a fixture script from fixtures/python with the pinned client, the given env and the stack CA trusted. */
   python: (script: string, env: Record<string, string>, args?: string[]) => Promise<PythonResult>;
   /** Logs the persona in through the browser (MLflow login page → Keycloak form → /callback). */
@@ -53,6 +61,29 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
       await testInfo.attach(`${script} output`, { body: `exit ${r.exitCode ?? r.message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`, contentType: 'text/plain' });
       return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, json };
     });
+  },
+
+  sessionAs: async ({ playwright }, use) => {
+    const opened: APIRequestContext[] = [];
+    await use(async (key) => {
+      const ctx = await playwright.request.newContext({ storageState: storageStateFile(key) });
+      opened.push(ctx);
+      return ctx;
+    });
+    await Promise.all(opened.map((c) => c.dispose()));
+  },
+
+  tokenOf: async ({}, use) => {
+    const tokens = loadTokens();
+    await use((key) => {
+      const t = tokens[key];
+      if (!t) throw new Error(`no access token for persona ${key}`);
+      return t;
+    });
+  },
+
+  basicAs: async ({ target, tokenOf }, use) => {
+    await use((key) => basicAuth(persona(target, key).email, tokenOf(key)));
   },
 
   loginAs: async ({ target }, use) => {

@@ -1,0 +1,46 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { request as playwrightRequest } from '@playwright/test';
+import { test, expect } from './support/fixtures.ts';
+import { oidcLogin } from './support/oidc-flow.ts';
+import { loadTokens, runDir, saveTokens, storageStateFile } from './support/run-state.ts';
+import { passwordOf } from './support/target.ts';
+import { basicAuth, createAccessToken } from './support/mlflow-api.ts';
+
+const safeLoadTokens = () => {
+  try {
+    return loadTokens();
+  } catch {
+    return {};
+  }
+};
+
+// Logs every persona that may log in through the OIDC flow once per run, keeps its session for the
+// checks (storage state) and mints its access token with the REST call of "Create access key".
+test('log personas in and mint their access tokens', async ({ target }) => {
+  mkdirSync(runDir(), { recursive: true });
+  const previous = existsSync(storageStateFile('admin')) ? safeLoadTokens() : {};
+  const tokens: Record<string, string> = {};
+  for (const p of target.personas.filter((x) => x.groups.length > 0)) {
+    // Reuse a session and token that still work: a new token replaces the old one, which would break
+    // another run of the specs against the same stack.
+    const old = previous[p.key];
+    if (old && existsSync(storageStateFile(p.key))) {
+      const ctx = await playwrightRequest.newContext({ storageState: storageStateFile(p.key) });
+      const viaSession = await ctx.get(`${target.mlflowUrl}/api/2.0/mlflow/permissions/users/current`);
+      const viaToken = await ctx.get(`${target.mlflowUrl}/api/2.0/mlflow/permissions/users/current`, { headers: basicAuth(p.email, old), });
+      const ok = (viaSession.headers()['content-type'] ?? '').includes('json') && viaToken.status() === 200;
+      await ctx.dispose();
+      if (ok) {
+        tokens[p.key] = old;
+        continue;
+      }
+    }
+    const ctx = await playwrightRequest.newContext();
+    const flow = await oidcLogin(ctx, target, { username: p.username, password: passwordOf(target, p) });
+    expect(flow.loggedIn, `${p.username} could not log in`).toBe(true);
+    tokens[p.key] = await createAccessToken(ctx, target, p.email);
+    await ctx.storageState({ path: storageStateFile(p.key) });
+    await ctx.dispose();
+  }
+  saveTokens(tokens);
+});

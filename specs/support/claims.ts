@@ -1,0 +1,24 @@
+import { test } from '@playwright/test';
+import { loadDifferences } from '../../conformance/differences.ts';
+import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
+
+/**
+ * Records that the check observed a declared seed-versus-reality difference. When the seed's statement
+ * holds again (`seedHolds`), the difference no longer occurs and the check fails, asking to remove it.
+ */
+export function observeDifference(id: string, seedHolds: boolean, evidence = ''): void {
+  const d = loadDifferences().get(id);
+  if (!d) throw new Error(`Difference "${id}" is not declared in conformance/differences.yaml`);
+  if (seedHolds) {
+    throw new Error(`Declared difference "${id}" no longer occurs — the seed's statement holds: ${d.seed} ${evidence}. Remove it from conformance/differences.yaml.`);
+  }
+  test.info().annotations.push({ type: 'differs', description: id });
+  if (evidence) test.info().annotations.push({ type: 'evidence', description: `${id}: ${evidence}` });
+}
+
+type Capability = keyof TargetDescriptor['capabilities'];
+
+/** Skips the check, reported as `not-applicable` with the reason, when the target lacks a capability. */
+export function requireCapability(target: TargetDescriptor, capability: Capability, why: string): void {
+  test.skip(!target.capabilities[capability], `not-applicable: the ${target.target} target has no ${capability} access (${why})`);
+}
