@@ -33,6 +33,12 @@ interface WorkerFixtures {
   target: TargetDescriptor;
 }
 
+function cleanEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(AWS_|MLFLOW_|REQUESTS_CA_BUNDLE|SSL_CERT_FILE)/.test(k)),
+  ) as Record<string, string>;
+}
+
 export const test = base.extend<Fixtures, WorkerFixtures>({
   target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
 
@@ -42,13 +48,15 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
       const r = await execa(target.python, [join(projectRoot, 'fixtures', 'python', script), ...args], {
         reject: false,
         cwd: testInfo.outputDir,
+        // Only what the check passes: no S3 credentials or MLflow settings leak in from the runner's environment.
         env: {
+          ...cleanEnvironment(),
           MLFLOW_TRACKING_URI: target.mlflowUrl,
           ...(target.caCertPath ? { REQUESTS_CA_BUNDLE: target.caCertPath } : {}),
           PYTHONUNBUFFERED: '1',
           ...env,
         },
-        extendEnv: true,
+        extendEnv: false,
         timeout: 300_000,
       });
       const last = r.stdout.trim().split('\n').pop() ?? '';
