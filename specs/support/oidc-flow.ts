@@ -74,5 +74,7 @@ async function finish(
 /** The error items the plugin renders into its login page after a failed callback. */
 export async function loginErrors(res: APIResponse): Promise<string[]> {
   const html = await res.text();
-  return [...html.matchAll(/<li[^>]*>([\s\S]*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '').trim()).filter(Boolean);
+  return [...html.matchAll(/<li(?:\s[^>]*)?>([\s\S]*?)<\/li>/g)]
+    .map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
 }
