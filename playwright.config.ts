@@ -59,5 +59,14 @@ export default defineConfig({
         },
       },
     },
+    {
+      // Checks that change the live realm: after every other check, one at a time.
+      name: 'realm',
+      testDir: 'specs',
+      testMatch: /.*\.realm\.spec\.ts$/,
+      dependencies: ['api', 'browser'],
+      workers: 1,
+      metadata: { target: descriptor?.target, pins: descriptor?.pins },
+    },
   ],
 });

@@ -114,7 +114,7 @@ test.describe('login outcomes', () => {
     }
   });
 
-  test('[C13] group membership decides: the same outsider is let in once added to mlflow-users', async ({ target, playwright }) => {
+  test('[C13, C28] group membership decides: a user in no group is refused, and let in once added to mlflow-users', async ({ target, playwright }) => {
     requireCapability(target, 'keycloakAdmin', 'changes group membership of a fresh user');
     const user = await createEphemeralUser(target, []);
     try {
