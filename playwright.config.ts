@@ -68,5 +68,14 @@ export default defineConfig({
       workers: 1,
       metadata: { target: descriptor?.target, pins: descriptor?.pins },
     },
+    {
+      // buun-stack's uninstall/install/cleanup recipes: they take MLflow down, so they run last.
+      name: 'lifecycle',
+      testDir: 'specs',
+      testMatch: /.*\.lifecycle\.spec\.ts$/,
+      dependencies: ['realm'],
+      workers: 1,
+      metadata: { target: descriptor?.target, pins: descriptor?.pins },
+    },
   ],
 });

@@ -14,6 +14,7 @@ const commands: Record<string, { describe: string; run: Command }> = {
   teardown: { describe: 'stop everything and remove the state folder', run: async () => (await import('./commands/teardown.ts')).teardown() },
   prereqs: { describe: 'install and cache what the local target runs', run: async () => (await import('./commands/prereqs.ts')).prereqs() },
   specs: { describe: 'run the specs against the stack that is up (no provisioning); args go to playwright', run: async (a) => (await import('./commands/test.ts')).specs(a) },
+  mlflow: { describe: 'buun-stack recipes on the local stack: install | uninstall [--delete-db] | cleanup', run: async (a) => (await import('./commands/mlflow.ts')).mlflowRecipe(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
 };
 

@@ -37,7 +37,7 @@ export async function test(args: string[]): Promise<number> {
 }
 
 /** The stack's spec projects, unless the caller names projects. */
-export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm'];
+export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm', 'lifecycle'];
 
 async function runPlaywright(args: string[], caCertPath: string | undefined): Promise<number> {
   const projects = args.some((a) => a.startsWith('--project')) ? [] : SPEC_PROJECTS.map((p) => `--project=${p}`);

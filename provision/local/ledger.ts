@@ -18,6 +18,10 @@ export interface Ledger {
   readyAt?: string;
   /** Who brought the stack up: `provision` keeps it after tests, `test` tears it down. */
   owner: 'provision' | 'test';
+  /** Loopback ports handed to the components (see StackPorts). */
+  ports?: Record<string, number>;
+  /** The MLflow venv the server runs from. */
+  venv?: string;
   components: Record<string, LedgerEntry>;
 }
 

@@ -131,7 +131,7 @@ export async function provisionLocal(owner: Ledger['owner']): Promise<ProvisionR
     readyTimeout: env.HARNESS_READY_TIMEOUT,
     log: (name) => logPath(state, name),
   };
-  ledgerFile.write({ fingerprint: fp, createdAt: new Date().toISOString(), owner, components: {} });
+  ledgerFile.write({ fingerprint: fp, createdAt: new Date().toISOString(), owner, ports: { ...ports }, venv: prereqs.venv, components: {} });
   const record = (name: string, entry: LedgerEntry) => {
     ledgerFile.update((l) => {
       l.components[name] = entry;
@@ -242,6 +242,28 @@ export async function teardownLocal(opts: { keepLogs?: boolean } = {}): Promise<
     }
   }
   return { stopped };
+}
+
+/** Rebuilds the running stack's context from its state folder (for lifecycle commands on a stack that is up). */
+export function loadLocalContext(): { ctx: LocalContext; ledger: Ledger; ledgerFile: LedgerFile } {
+  const state = stateDir();
+  const ledgerFile = new LedgerFile(state);
+  const ledger = ledgerFile.read();
+  if (!ledger?.ports) throw new HarnessError('No local stack is up', 'run `npm run provision` first');
+  const env = loadHarnessEnv();
+  const desc = describeStack(env, readImagePins());
+  const tlsDir = join(state, 'tls');
+  const ctx: LocalContext = {
+    desc,
+    state,
+    cache: cacheDir(),
+    secrets: readSecrets(join(state, 'secrets.json')),
+    ports: ledger.ports as unknown as StackPorts,
+    tls: { caCert: join(tlsDir, 'ca.pem'), cert: join(tlsDir, 'server.pem'), key: join(tlsDir, 'server-key.pem') },
+    readyTimeout: env.HARNESS_READY_TIMEOUT,
+    log: (name) => logPath(state, name),
+  };
+  return { ctx, ledger, ledgerFile };
 }
 
 export function readSecrets(file: string): StackSecrets {
