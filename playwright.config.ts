@@ -14,6 +14,8 @@ if (descriptor?.caCertPath && wantsStack && process.env.NODE_EXTRA_CA_CERTS !== 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const chromium = '/usr/bin/chromium';
+// Scenario and control runs write their reports elsewhere, so the suite's own reports stay intact.
+const reportDir = process.env.HARNESS_REPORT_DIR ?? 'reports';
 
 export default defineConfig({
   forbidOnly: !!process.env.CI,
@@ -22,12 +24,12 @@ export default defineConfig({
   retries: 0,
   timeout: 120_000,
   expect: { timeout: 15_000 },
-  outputDir: 'test-results',
+  outputDir: process.env.HARNESS_OUTPUT_DIR ?? 'test-results',
   reporter: [
     ['list'],
-    ['html', { outputFolder: 'reports/html', open: 'never' }],
-    ['junit', { outputFile: 'reports/junit.xml' }],
-    ['./conformance/reporter.ts', { outputDir: 'reports' }],
+    ['html', { outputFolder: `${reportDir}/html`, open: 'never' }],
+    ['junit', { outputFile: `${reportDir}/junit.xml` }],
+    ['./conformance/reporter.ts', { outputDir: reportDir }],
   ],
   use: {
     trace: 'retain-on-failure',
@@ -67,6 +69,13 @@ export default defineConfig({
       dependencies: ['api', 'browser'],
       workers: 1,
       metadata: { target: descriptor?.target, pins: descriptor?.pins },
+    },
+    {
+      // One phase of a troubleshooting scenario (`npm run scenario`); the stack is set up for it beforehand.
+      name: 'scenario',
+      testDir: 'specs',
+      testMatch: /.*\.scenario\.spec\.ts$/,
+      workers: 1,
     },
     {
       // buun-stack's uninstall/install/cleanup recipes: they take MLflow down, so they run last.

@@ -1,15 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { publicUrl } from '../config/stack.ts';
 import { adminClient, configureRealm } from '../keycloak/realm.ts';
-import { HarnessError } from '../errors.ts';
 import { info } from '../progress.ts';
 import { randomPassword, type LocalContext } from './context.ts';
 import * as keycloak from './components/keycloak.ts';
 import * as mlflow from './components/mlflow.ts';
 import * as postgres from './components/postgres.ts';
 import { isAlive, stopProcess } from './process.ts';
-import { loadLocalContext } from './target.ts';
+import { loadLocalContext, realmInputs, restartMlflow } from './target.ts';
 
 /** One step of a lifecycle recipe and what came of it (errors are recorded, as buun-stack's `|| true`). */
 export interface StepOutcome {
@@ -88,31 +86,14 @@ export async function cleanupMlflow(): Promise<StepOutcome[]> {
 
 /** `just mlflow::install` on a stack whose other components run: databases and user, a new client secret, the server. */
 export async function installMlflow(): Promise<StepOutcome[]> {
-  const { ctx, ledger, ledgerFile } = loadLocalContext();
-  if (!ledger.venv) throw new HarnessError('The stack ledger names no MLflow venv', 'run `npm run teardown` and `npm run provision`');
-  const venv = ledger.venv;
+  const { ctx, ledgerFile } = loadLocalContext();
   const steps: StepOutcome[] = [];
   await attempt(steps, 'databases and user (setup-postgres-db)', () => postgres.configure(ctx));
   ctx.secrets.clientSecret = randomPassword();
   writeFileSync(join(ctx.state, 'secrets.json'), `${JSON.stringify(ctx.secrets, null, 2)}\n`, { mode: 0o600 });
-  await attempt(steps, 'Keycloak client, scope, groups (recreated with a new secret)', () =>
-    configureRealm({
-      baseUrl: `http://127.0.0.1:${ctx.ports.keycloakHttp}`,
-      admin: { username: keycloak.ADMIN_USER, password: ctx.secrets.keycloakAdmin },
-      realm: ctx.desc.keycloak,
-      redirectUri: `${publicUrl(ctx.desc.hosts.mlflow, ctx.desc.hosts.httpsPort)}${ctx.desc.keycloak.client.redirectPath}`,
-      clientSecret: ctx.secrets.clientSecret,
-      personaPasswords: ctx.secrets.personas,
-    }),
-  );
+  await attempt(steps, 'Keycloak client, scope, groups (recreated with a new secret)', () => configureRealm(realmInputs(ctx)));
   await attempt(steps, 'start the MLflow server (helm install)', async () => {
-    const existing = ledgerFile.read()?.components[mlflow.NAME];
-    if (existing && isAlive(existing.pid)) await stopProcess(existing);
-    const entry = mlflow.start(ctx, venv);
-    ledgerFile.update((l) => {
-      l.components[mlflow.NAME] = entry;
-    });
-    await mlflow.ready(ctx, entry);
+    await restartMlflow(ctx, ledgerFile);
     ledgerFile.update((l) => {
       l.readyAt = new Date().toISOString();
     });

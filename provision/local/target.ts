@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { applyOverrides, fingerprints, type StackOverrides } from '../config/overrides.ts';
 import { readImagePins, type ImagePins } from '../config/pins.ts';
 import { loadHarnessEnv, type HarnessEnv } from '../config/env.ts';
 import { describeStack, publicUrl, type StackDescription } from '../config/stack.ts';
@@ -38,7 +38,7 @@ export interface Prerequisites {
 
 /** Fingerprint of the applied configuration: a running stack is reused only when it matches. */
 export function fingerprint(desc: StackDescription): string {
-  return createHash('sha256').update(JSON.stringify(desc)).digest('hex').slice(0, 16);
+  return fingerprints(desc).all;
 }
 
 /** Installs and caches everything the local target runs; each step prints its duration. */
@@ -83,22 +83,32 @@ export interface ProvisionResult {
   descriptor: TargetDescriptor;
 }
 
-/** Brings the local stack up (or reuses a running one with the same fingerprint). */
-export async function provisionLocal(owner: Ledger['owner']): Promise<ProvisionResult> {
+/**
+ * Brings the local stack up, or reuses a running one: with the same configuration as is; with another realm
+ * or server configuration (a fault or its fix) by reconfiguring the realm and restarting MLflow in place.
+ * Anything else that differs, or a stack not fully running, is torn down and built anew.
+ */
+export async function provisionLocal(owner: Ledger['owner'], overrides: StackOverrides = {}, label = 'default'): Promise<ProvisionResult> {
   const env = loadHarnessEnv();
   const pins = readImagePins();
-  const desc = describeStack(env, pins);
+  const desc = applyOverrides(describeStack(env, pins), overrides);
   const state = stateDir();
   const ledgerFile = new LedgerFile(state);
-  const fp = fingerprint(desc);
+  const fps = fingerprints(desc);
+  const fp = fps.all;
 
   const existing = ledgerFile.read();
   if (existing) {
-    if (existing.fingerprint === fp && stackIsUp(existing)) {
-      info(`Reusing the running local stack (state ${state}, fingerprint ${fp}); \`npm run teardown\` stops it.`);
-      return { reused: true, descriptor: JSON.parse(readFileSync(join(state, 'target.json'), 'utf8')) };
+    const readDesc = () => JSON.parse(readFileSync(join(state, 'target.json'), 'utf8')) as TargetDescriptor;
+    if (stackIsUp(existing) && existing.fingerprint === fp) {
+      info(`Reusing the running local stack (state ${state}, configuration ${label}, fingerprint ${fp}); \`npm run teardown\` stops it.`);
+      return { reused: true, descriptor: readDesc() };
     }
-    info(existing.fingerprint === fp ? 'A previous stack is only partly running: tearing it down first.' : `The running stack has another configuration (${existing.fingerprint} ≠ ${fp}): tearing it down first.`);
+    if (stackIsUp(existing) && existing.parts?.base === fps.base) {
+      await reconcile(desc, existing, fps, label);
+      return { reused: true, descriptor: readDesc() };
+    }
+    info(existing.fingerprint === fp ? 'A previous stack is only partly running: tearing it down first.' : `The running stack has another base configuration (${existing.fingerprint} ≠ ${fp}): tearing it down first.`);
     await teardownLocal();
   } else if (existsSync(state)) {
     rmSync(state, { recursive: true, force: true });
@@ -131,7 +141,7 @@ export async function provisionLocal(owner: Ledger['owner']): Promise<ProvisionR
     readyTimeout: env.HARNESS_READY_TIMEOUT,
     log: (name) => logPath(state, name),
   };
-  ledgerFile.write({ fingerprint: fp, createdAt: new Date().toISOString(), owner, ports: { ...ports }, venv: prereqs.venv, components: {} });
+  ledgerFile.write({ fingerprint: fp, parts: fps, applied: label, createdAt: new Date().toISOString(), owner, ports: { ...ports }, venv: prereqs.venv, components: {} });
   const record = (name: string, entry: LedgerEntry) => {
     ledgerFile.update((l) => {
       l.components[name] = entry;
@@ -167,19 +177,13 @@ async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record
   const mlflowUrl = publicUrl(desc.hosts.mlflow, desc.hosts.httpsPort);
   const kc = record(keycloak.NAME, keycloak.start(ctx, prereqs.keycloakHome, prereqs.javaHome));
   const px = record(proxy.NAME, proxy.start(ctx));
+  await step('MLflow database migration', () => mlflow.migrate(ctx, prereqs.venv));
   const ml = record(mlflow.NAME, mlflow.start(ctx, prereqs.venv));
   await Promise.all([
     step(`Keycloak ${desc.versions.keycloak} and realm ${desc.keycloak.realm}`, async () => {
       await keycloak.ready(ctx, kc);
       await proxy.ready(ctx, px, `${kcUrl}/realms/master`);
-      await configureRealm({
-        baseUrl: `http://127.0.0.1:${ctx.ports.keycloakHttp}`,
-        admin: { username: keycloak.ADMIN_USER, password: ctx.secrets.keycloakAdmin },
-        realm: desc.keycloak,
-        redirectUri: `${mlflowUrl}${desc.keycloak.client.redirectPath}`,
-        clientSecret: ctx.secrets.clientSecret,
-        personaPasswords: ctx.secrets.personas,
-      });
+      await configureRealm(realmInputs(ctx));
     }),
     step(`MLflow ${desc.versions.mlflow} + mlflow-oidc-auth ${desc.versions.mlflowOidcAuth}`, async () => {
       await mlflow.ready(ctx, ml);
@@ -244,14 +248,93 @@ export async function teardownLocal(opts: { keepLogs?: boolean } = {}): Promise<
   return { stopped };
 }
 
+/** Applies another realm and/or server configuration to a running stack (same base): realm via the admin API, MLflow restarted. */
+async function reconcile(desc: StackDescription, existing: Ledger, fps: ReturnType<typeof fingerprints>, label: string): Promise<void> {
+  const { ctx, ledgerFile } = loadLocalContext(desc);
+  await step(`apply configuration "${label}" to the running stack`, async () => {
+    if (existing.parts?.realm !== fps.realm) {
+      await step(`reconfigure realm ${desc.keycloak.realm}`, () => configureRealm(realmInputs(ctx)));
+    }
+    if (existing.parts?.mlflow !== fps.mlflow) {
+      await step('restart MLflow with the new settings', () => restartMlflow(ctx, ledgerFile, label !== 'default'));
+    }
+  });
+  ledgerFile.update((l) => {
+    l.fingerprint = fps.all;
+    l.parts = fps;
+    l.applied = label;
+  });
+}
+
+/** What configureRealm needs, for this stack's context. */
+export function realmInputs(ctx: LocalContext) {
+  const { desc } = ctx;
+  return {
+    baseUrl: `http://127.0.0.1:${ctx.ports.keycloakHttp}`,
+    admin: { username: keycloak.ADMIN_USER, password: ctx.secrets.keycloakAdmin },
+    realm: desc.keycloak,
+    redirectUri: `${publicUrl(desc.hosts.mlflow, desc.hosts.httpsPort)}${desc.keycloak.client.redirectPath}`,
+    clientSecret: ctx.secrets.clientSecret,
+    personaPasswords: ctx.secrets.personas,
+  };
+}
+
+/** Stops MLflow (if running) and starts it with the context's settings; waits until it is ready. */
+export async function restartMlflow(ctx: LocalContext, ledgerFile: LedgerFile, faulted = false): Promise<void> {
+  const ledger = ledgerFile.read()!;
+  const old = ledger.components[mlflow.NAME];
+  if (old) await stopProcess(old);
+  if (!ledger.venv) throw new HarnessError('The stack ledger names no MLflow venv', 'run `npm run teardown` and `npm run provision`');
+  if (!faulted) await mlflow.migrate(ctx, ledger.venv);
+  const entry = mlflow.start(ctx, ledger.venv);
+  ledgerFile.update((l) => {
+    l.components[mlflow.NAME] = entry;
+  });
+  await mlflow.ready(ctx, entry, faulted);
+}
+
+/** Stops one component of a running stack (a fault such as "database unreachable"). */
+export async function stopComponent(name: string): Promise<void> {
+  const ledgerFile = new LedgerFile(stateDir());
+  const entry = ledgerFile.read()?.components[name];
+  if (!entry) throw new HarnessError(`No component "${name}" in the running stack`, `components: ${COMPONENTS.join(', ')}`);
+  await stopProcess(entry);
+}
+
+/** Starts again a component that was stopped, with the stack's configuration; waits until it is ready. */
+export async function startComponent(name: string): Promise<void> {
+  const { ctx, ledger, ledgerFile } = loadLocalContext();
+  const entry = ledger.components[name];
+  if (entry && isAlive(entry.pid)) return;
+  const prereqs = await ensurePrerequisites(loadHarnessEnv(), readImagePins());
+  let started: LedgerEntry;
+  if (name === postgres.NAME) started = await postgres.start(ctx);
+  else if (name === s3.NAME) started = s3.start(ctx, prereqs.versitygw);
+  else if (name === keycloak.NAME) started = keycloak.start(ctx, prereqs.keycloakHome, prereqs.javaHome);
+  else if (name === proxy.NAME) started = proxy.start(ctx);
+  else if (name === mlflow.NAME) {
+    await mlflow.migrate(ctx, prereqs.venv);
+    started = mlflow.start(ctx, prereqs.venv);
+  }
+  else throw new HarnessError(`No component "${name}"`, `components: ${COMPONENTS.join(', ')}`);
+  ledgerFile.update((l) => {
+    l.components[name] = started;
+  });
+  if (name === postgres.NAME) await postgres.ready(ctx, started);
+  else if (name === s3.NAME) await s3.ready(ctx, started);
+  else if (name === keycloak.NAME) await keycloak.ready(ctx, started);
+  else if (name === mlflow.NAME) await mlflow.ready(ctx, started);
+  else await proxy.ready(ctx, started, `${publicUrl(ctx.desc.hosts.mlflow, ctx.desc.hosts.httpsPort)}/health`);
+}
+
 /** Rebuilds the running stack's context from its state folder (for lifecycle commands on a stack that is up). */
-export function loadLocalContext(): { ctx: LocalContext; ledger: Ledger; ledgerFile: LedgerFile } {
+export function loadLocalContext(descOverride?: StackDescription): { ctx: LocalContext; ledger: Ledger; ledgerFile: LedgerFile } {
   const state = stateDir();
   const ledgerFile = new LedgerFile(state);
   const ledger = ledgerFile.read();
   if (!ledger?.ports) throw new HarnessError('No local stack is up', 'run `npm run provision` first');
   const env = loadHarnessEnv();
-  const desc = describeStack(env, readImagePins());
+  const desc = descOverride ?? describeStack(env, readImagePins());
   const tlsDir = join(state, 'tls');
   const ctx: LocalContext = {
     desc,

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { execa } from 'execa';
+import { HarnessError } from '../../errors.ts';
 import { join } from 'node:path';
 import { publicUrl } from '../../config/stack.ts';
 import { extraEnv, placeholders, serverArguments } from '../../render/mlflow-server.ts';
@@ -50,6 +52,8 @@ export function environment(ctx: LocalContext): Record<string, string> {
     // trust the stack CA for the discovery document and token exchange through the proxy
     REQUESTS_CA_BUNDLE: tls.caCert,
     SSL_CERT_FILE: tls.caCert,
+    // every line reaches the log file at once (stdout of a process that is not on a terminal is block-buffered)
+    PYTHONUNBUFFERED: '1',
   };
 }
 
@@ -61,6 +65,22 @@ export function commandLine(ctx: LocalContext): string[] {
     backendStoreUri: 'postgresql://',
     prometheusDir: localPath(ctx, ctx.desc.mlflow.prometheusDir),
   });
+}
+
+/**
+ * The chart's `mlflow-db-migration` init container: create/upgrade the tracking schema before the server
+ * starts (two first requests racing to initialise an empty store fail with KeyError 'config').
+ */
+export async function migrate(ctx: LocalContext, venv: string): Promise<void> {
+  const code = [
+    'from mlflow.store.db.utils import create_sqlalchemy_engine_with_retry, _initialize_tables',
+    "_initialize_tables(create_sqlalchemy_engine_with_retry('postgresql://'))",
+  ].join('\n');
+  const log = ctx.log(NAME);
+  appendFileSync(log, `[harness] database migration (the chart's mlflow-db-migration init container)\n`);
+  const r = await execa(join(venv, 'bin', 'python'), ['-c', code], { env: environment(ctx), extendEnv: false, reject: false, all: true, cwd: join(ctx.state, 'mlflow') });
+  appendFileSync(log, `${r.all ?? ''}\n[harness] migration exit ${r.exitCode}\n`);
+  if (r.exitCode !== 0) throw new HarnessError(`MLflow database migration failed (exit ${r.exitCode})`, `see its log ${log}`);
 }
 
 /** `mlflow server` from the venv, started as the chart starts it. */
@@ -76,9 +96,17 @@ export function start(ctx: LocalContext, venv: string): LedgerEntry {
   });
 }
 
-export async function ready(ctx: LocalContext, entry: LedgerEntry): Promise<void> {
+/**
+ * Waits for /health to answer OK — or, for a deliberately faulted server (`anyAnswer`), for any HTTP answer:
+ * a fault such as a Flask app under Uvicorn answers every request with 500.
+ */
+export async function ready(ctx: LocalContext, entry: LedgerEntry, anyAnswer = false): Promise<void> {
   const url = `http://127.0.0.1:${ctx.ports.mlflow}/health`;
-  await waitReady(entry, 'MLflow', `GET ${url} answers OK`, async () => (await fetch(url)).ok, ctx.readyTimeout);
+  const condition = anyAnswer ? `GET ${url} answers` : `GET ${url} answers OK`;
+  await waitReady(entry, 'MLflow', condition, async () => {
+    const res = await fetch(url);
+    return anyAnswer || res.ok;
+  }, ctx.readyTimeout);
 }
 
 export function url(ctx: LocalContext): string {

@@ -1,0 +1,36 @@
+import { basename } from 'node:path';
+import { HarnessError } from '../errors.ts';
+import { info } from '../progress.ts';
+import { FaultableStack } from '../scenarios/phases.ts';
+import { runScenario, writeScenarioReport, type ScenarioResult } from '../scenarios/run-scenario.ts';
+import { listYaml, loadYaml, resolveYaml, Scenario } from '../scenarios/schema.ts';
+import { selectedTarget } from './target.ts';
+
+/** `npm run scenarios`: the catalogue. */
+export async function listScenarios(): Promise<number> {
+  for (const file of listYaml('scenarios')) {
+    const s = loadYaml(file, Scenario);
+    process.stdout.write(`${basename(file, '.yaml').padEnd(30)} ${s.metadata.title}  [${s.spec.seedSection}]\n`);
+  }
+  return 0;
+}
+
+/** `npm run scenario -- <id | file.yaml> [more…]` (or `all`). */
+export async function scenario(args: string[]): Promise<number> {
+  if (selectedTarget() !== 'local') throw new HarnessError('Scenarios need a target that can be provisioned', 'use HARNESS_TARGET=local');
+  if (args.length === 0) throw new HarnessError('Name a scenario', 'run `npm run scenarios` for the list, then `npm run scenario -- <id>` (or `all`)');
+  const files = args[0] === 'all' ? listYaml('scenarios') : args.map((a) => resolveYaml('scenarios', a));
+  for (const f of files) loadYaml(f, Scenario); // validate all before touching the stack
+  const stack = await FaultableStack.open();
+  const results: ScenarioResult[] = [];
+  try {
+    for (const f of files) results.push(await runScenario(f, stack));
+  } finally {
+    await stack.close();
+    writeScenarioReport(results);
+  }
+  const failed = results.filter((r) => !r.symptom || !r.recovery);
+  info(`\nScenarios: ${results.length - failed.length}/${results.length} reproduced and cured — reports/scenarios.json`);
+  for (const r of results) info(`  ${r.symptom && r.recovery ? '✔' : '✖'} ${r.id.padEnd(30)} ${r.seconds}s`);
+  return failed.length === 0 ? 0 : 1;
+}

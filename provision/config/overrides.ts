@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { StackDescription } from './stack.ts';
+
+/**
+ * A fault (or its fix) as a small override of the stack description. Only settings a target renders are
+ * here, so a fault works on every target that can be provisioned.
+ */
+export const StackOverrides = z
+  .object({
+    mlflow: z
+      .object({
+        /** extraEnvVars to set; `null` removes one. Also wins over the chart's own env (e.g. AWS_SECRET_ACCESS_KEY). */
+        env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().nullable()).optional(),
+        appName: z.string().optional(),
+        workers: z.string().optional(),
+        allowedHosts: z.array(z.string()).optional(),
+        exposePrometheus: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    keycloak: z
+      .object({
+        client: z.object({ redirectPath: z.string().optional(), directAccessGrantsEnabled: z.boolean().optional(), confidential: z.boolean().optional() }).strict().optional(),
+        groupsScope: z
+          .object({
+            attachAs: z.enum(['default', 'optional', 'none']).optional(),
+            mapper: z.object({ claim: z.string().optional(), fullPath: z.boolean().optional(), idToken: z.boolean().optional(), accessToken: z.boolean().optional(), userinfo: z.boolean().optional() }).strict().optional(),
+          })
+          .strict()
+          .optional(),
+        /** Group membership per persona key (admin, user1, user2, outsider). */
+        personaGroups: z.record(z.string(), z.array(z.string())).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type StackOverrides = z.infer<typeof StackOverrides>;
+
+/** The description with the overrides applied (a new object; the input is not changed). */
+export function applyOverrides(desc: StackDescription, o: StackOverrides = {}): StackDescription {
+  const d = structuredClone(desc);
+  if (o.mlflow) {
+    const { env, ...rest } = o.mlflow;
+    Object.assign(d.mlflow, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+    for (const [k, v] of Object.entries(env ?? {})) {
+      if (v === null) delete d.mlflow.env[k];
+      else d.mlflow.env[k] = v;
+    }
+  }
+  if (o.keycloak?.client) Object.assign(d.keycloak.client, defined(o.keycloak.client));
+  if (o.keycloak?.groupsScope?.attachAs) d.keycloak.groupsScope.attachAs = o.keycloak.groupsScope.attachAs;
+  if (o.keycloak?.groupsScope?.mapper) Object.assign(d.keycloak.groupsScope.mapper, defined(o.keycloak.groupsScope.mapper));
+  for (const [key, groups] of Object.entries(o.keycloak?.personaGroups ?? {})) {
+    const p = d.keycloak.personas.find((x) => x.key === key);
+    if (!p) throw new Error(`override names unknown persona "${key}" (known: ${d.keycloak.personas.map((x) => x.key).join(', ')})`);
+    p.groups = groups;
+  }
+  return d;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
+
+/** Per-part fingerprints: a running stack is reused when `base` matches; realm and server are reconciled in place. */
+export function fingerprints(desc: StackDescription): { base: string; realm: string; mlflow: string; all: string } {
+  const { keycloak, mlflow, ...base } = desc;
+  const parts = { base: hash(base), realm: hash(keycloak), mlflow: hash(mlflow) };
+  return { ...parts, all: hash(parts) };
+}

@@ -1,0 +1,65 @@
+import { existsSync, statSync } from 'node:fs';
+import { execa } from 'execa';
+import type { StackOverrides } from '../config/overrides.ts';
+import { provisionLocal, startComponent, stopComponent, teardownLocal } from '../local/target.ts';
+import { projectRoot, stateDir } from '../paths.ts';
+import { info, step } from '../progress.ts';
+import { readDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';
+
+/** A stack held for scenario or control runs: remembers whether it was provisioned here, to tear it down after. */
+export class FaultableStack {
+  private stopped = new Set<string>();
+  private constructor(readonly descriptor: TargetDescriptor, private readonly own: boolean) {}
+
+  /** Brings the default stack up (or reuses it) and makes sure persona sessions and tokens exist. */
+  static async open(): Promise<FaultableStack> {
+    const r = await step('stack with the default configuration', () => provisionLocal('test'));
+    const stack = new FaultableStack(r.descriptor, !r.reused);
+    const setup = await stack.playwright(['--project=setup'], {}, 'silent');
+    if (setup !== 0) info('warning: persona setup failed on the default stack; expectations needing tokens will fail');
+    return stack;
+  }
+
+  /** Applies a configuration (fault, fix or default) and stops/starts components as asked. */
+  async apply(label: string, overrides: StackOverrides, stop: string[] = [], start: string[] = []): Promise<void> {
+    for (const c of start) {
+      await step(`start ${c} again`, () => startComponent(c));
+      this.stopped.delete(c);
+    }
+    // a stack with a stopped component is not "up": reconfigure only when everything runs
+    if (this.stopped.size === 0) await provisionLocal('test', overrides, label);
+    for (const c of stop) {
+      await step(`stop ${c}`, () => stopComponent(c));
+      this.stopped.add(c);
+    }
+  }
+
+  /** Sizes of the component logs now: a phase's log expectations only read what comes after. */
+  logOffsets(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.descriptor.logs).map(([c, f]) => [c, existsSync(f) ? statSync(f).size : 0]));
+  }
+
+  /** Runs Playwright against the stack; returns its exit code. */
+  async playwright(args: string[], env: Record<string, string>, output: 'inherit' | 'silent' = 'inherit'): Promise<number> {
+    const r = await execa('npx', ['playwright', 'test', ...args], {
+      cwd: projectRoot,
+      reject: false,
+      stdio: output === 'inherit' ? 'inherit' : 'ignore',
+      env: { ...(this.descriptor.caCertPath ? { NODE_EXTRA_CA_CERTS: this.descriptor.caCertPath } : {}), ...env },
+    });
+    return r.exitCode ?? 1;
+  }
+
+  /** Back to the default configuration, stopped components started; torn down if it was provisioned here. */
+  async close(): Promise<void> {
+    if (this.own && process.env.HARNESS_KEEP_STACK !== '1') {
+      await step('tear down the stack this run provisioned', () => teardownLocal());
+      return;
+    }
+    await step('restore the default configuration', () => this.apply('default', {}, [], [...this.stopped]));
+  }
+}
+
+export function currentDescriptor(): TargetDescriptor | undefined {
+  return readDescriptor(stateDir());
+}

@@ -1,0 +1,146 @@
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { StackOverrides } from '../config/overrides.ts';
+import { HarnessError } from '../errors.ts';
+import { projectRoot } from '../paths.ts';
+
+const COMPONENT = z.enum(['postgres', 's3', 'keycloak', 'proxy', 'mlflow']);
+const PERSONA = z.string().describe('persona key: admin, user1, user2, outsider');
+
+/** One observable expectation: a symptom of a fault, or a sign of recovery. */
+export const Expectation = z.union([
+  z.object({
+    login: z.object({
+      persona: PERSONA,
+      loggedIn: z.boolean(),
+      /** Texts the plugin shows on its login page after /callback (exact items). */
+      errors: z.array(z.string()).optional(),
+      /** Text Keycloak shows when it does not send the browser back. */
+      keycloakPageContains: z.string().optional(),
+    }).strict(),
+  }).strict(),
+  z.object({
+    http: z.object({
+      /** `mlflow` (through the proxy) or `mlflow-internal` (the server itself, capability needed). */
+      base: z.enum(['mlflow', 'mlflow-internal', 'keycloak']).default('mlflow'),
+      path: z.string().startsWith('/'),
+      method: z.enum(['GET', 'POST', 'PATCH', 'DELETE']).default('GET'),
+      /** Send the persona's Basic credentials (its e-mail and an access token). */
+      as: PERSONA.optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      json: z.unknown().optional(),
+      status: z.number().int().optional(),
+      bodyContains: z.string().optional(),
+      bodyNotContains: z.string().optional(),
+    }).strict(),
+  }).strict(),
+  z.object({
+    log: z.object({
+      component: COMPONENT,
+      /** Must appear in what the component logged during this phase. */
+      contains: z.string().optional(),
+      notContains: z.string().optional(),
+    }).strict(),
+  }).strict(),
+  z.object({
+    python: z.object({
+      /** A script from fixtures/python, run with the pinned client as the persona (Basic: e-mail + token). */
+      script: z.string(),
+      as: PERSONA,
+      args: z.array(z.string()).default([]),
+      succeeds: z.boolean(),
+      outputContains: z.string().optional(),
+    }).strict(),
+  }).strict(),
+]);
+export type Expectation = z.infer<typeof Expectation>;
+
+export const Fault = z.object({
+  overrides: StackOverrides.default({}),
+  /** Components stopped once the configuration is applied. */
+  stop: z.array(COMPONENT).default([]),
+}).strict();
+
+const Metadata = z.object({
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  title: z.string(),
+}).strict();
+
+export const Scenario = z.object({
+  $schema: z.string().optional(),
+  apiVersion: z.literal('harness/v1'),
+  kind: z.literal('Scenario'),
+  metadata: Metadata,
+  spec: z.object({
+    /** The seed section the scenario reproduces. */
+    seedSection: z.string(),
+    description: z.string(),
+    claims: z.array(z.string().regex(/^C\d{2}$/)).default([]),
+    fault: Fault,
+    symptom: z.array(Expectation).min(1),
+    fix: z.object({
+      description: z.string(),
+      /** The configuration that cures the fault (default: the stack's own). */
+      overrides: StackOverrides.default({}),
+      /** Stopped components to start again. */
+      start: z.array(COMPONENT).default([]),
+    }).strict(),
+    recovery: z.array(Expectation).min(1),
+  }).strict(),
+}).strict();
+export type Scenario = z.infer<typeof Scenario>;
+
+export const Control = z.object({
+  $schema: z.string().optional(),
+  apiVersion: z.literal('harness/v1'),
+  kind: z.literal('Control'),
+  metadata: Metadata,
+  spec: z.object({
+    description: z.string(),
+    fault: Fault,
+    /** Claims whose checks must turn red under the fault. Omit for a user's own fault: all checks run. */
+    expectRed: z.array(z.string().regex(/^C\d{2}$/)).optional(),
+    /** Part of the subset `.ci/run` runs. */
+    ci: z.boolean().default(false),
+  }).strict(),
+}).strict();
+export type Control = z.infer<typeof Control>;
+
+/** Reads and validates a YAML file; errors name the file and the first problem's path. */
+export function loadYaml<T>(file: string, schema: z.ZodType<T>): T {
+  if (!existsSync(file)) throw new HarnessError(`No such file: ${file}`);
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new HarnessError(`${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new HarnessError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}`, 'see scenarios/README.md for the format');
+  }
+  return r.data;
+}
+
+/** Resolves `<id>` (a file in the folder) or a path to a YAML file. */
+export function resolveYaml(folder: 'scenarios' | 'controls', idOrPath: string): string {
+  if (idOrPath.endsWith('.yaml') || idOrPath.endsWith('.yml') || idOrPath.includes('/')) return idOrPath;
+  const file = join(projectRoot, folder, `${idOrPath}.yaml`);
+  if (!existsSync(file)) {
+    throw new HarnessError(`No ${folder.slice(0, -1)} "${idOrPath}"`, `known: ${listYaml(folder).map((f) => basename(f, '.yaml')).join(', ')}`);
+  }
+  return file;
+}
+
+export function listYaml(folder: 'scenarios' | 'controls'): string[] {
+  const dir = join(projectRoot, folder);
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(dir, f));
+}
+
+/** JSON Schemas for editors (`# yaml-language-server: $schema=...`). */
+export function jsonSchemas(): { scenario: unknown; control: unknown } {
+  return { scenario: z.toJSONSchema(Scenario, { io: 'input' }), control: z.toJSONSchema(Control, { io: 'input' }) };
+}
