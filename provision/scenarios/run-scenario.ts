@@ -21,8 +21,8 @@ export async function runScenario(file: string, stack: FaultableStack): Promise<
   const s = loadYaml(file, Scenario);
   const started = Date.now();
   info(`\n■ Scenario ${s.metadata.name}: ${s.metadata.title} (${s.spec.seedSection})`);
-  const phase = async (name: 'symptom' | 'recovery') => {
-    const offsets = stack.logOffsets();
+  // log offsets are taken before a configuration is applied: start-up lines belong to the phase
+  const phase = async (name: 'symptom' | 'recovery', offsets: Record<string, number>) => {
     const code = await stack.playwright(['--project=scenario'], {
       SCENARIO_FILE: file,
       SCENARIO_PHASE: name,
@@ -32,10 +32,12 @@ export async function runScenario(file: string, stack: FaultableStack): Promise<
     });
     return code === 0;
   };
+  const beforeFault = stack.logOffsets();
   await step(`fault: ${s.spec.description.split('\n')[0]}`, () => stack.apply(`${s.metadata.name}:fault`, s.spec.fault.overrides, s.spec.fault.stop));
-  const symptom = await phase('symptom');
+  const symptom = await phase('symptom', beforeFault);
+  const beforeFix = stack.logOffsets();
   await step(`fix: ${s.spec.fix.description.split('\n')[0]}`, () => stack.apply(`${s.metadata.name}:fix`, s.spec.fix.overrides, [], s.spec.fix.start));
-  const recovery = await phase('recovery');
+  const recovery = await phase('recovery', beforeFix);
   const result = { id: s.metadata.name, title: s.metadata.title, symptom, recovery, seconds: Math.round((Date.now() - started) / 100) / 10 };
   info(`${symptom && recovery ? '✔' : '✖'} ${s.metadata.name}: symptom ${symptom ? 'reproduced' : 'NOT reproduced'}, recovery ${recovery ? 'confirmed' : 'NOT confirmed'} (${seconds(Date.now() - started)})`);
   return result;
