@@ -5,11 +5,6 @@ import { readDescriptor } from './provision/targets/descriptor.ts';
 
 // The target descriptor of the stack under test (absent for unit tests, or before `npm run provision`).
 const descriptor = readDescriptor(stateDir());
-// Node reads NODE_EXTRA_CA_CERTS only at start: the CLI (`npm test`, `npm run specs`) sets it for this process.
-const wantsStack = !process.argv.some((a) => a === '--project=unit') || process.argv.includes('--list');
-if (descriptor?.caCertPath && wantsStack && process.env.NODE_EXTRA_CA_CERTS !== descriptor.caCertPath) {
-  throw new Error(`The specs must trust the stack CA: run them with \`npm test\` or \`npm run specs -- <playwright args>\` (or set NODE_EXTRA_CA_CERTS=${descriptor.caCertPath}).`);
-}
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

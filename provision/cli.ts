@@ -15,8 +15,9 @@ const commands: Record<string, { describe: string; run: Command }> = {
   prereqs: { describe: 'install and cache what the local target runs', run: async () => (await import('./commands/prereqs.ts')).prereqs() },
   specs: { describe: 'run the specs against the stack that is up (no provisioning); args go to playwright', run: async (a) => (await import('./commands/test.ts')).specs(a) },
   mlflow: { describe: 'buun-stack recipes on the local stack: install | uninstall [--delete-db] | cleanup', run: async (a) => (await import('./commands/mlflow.ts')).mlflowRecipe(a) },
-  scenarios: { describe: 'list the troubleshooting scenarios', run: async () => (await import('./commands/scenario.ts')).listScenarios() },
+  scenarios: { describe: 'list the troubleshooting scenarios', run: async (a) => (await import('./commands/scenario.ts')).listScenarios(a) },
   scenario: { describe: 'reproduce scenarios: <id | file.yaml>… | all', run: async (a) => (await import('./commands/scenario.ts')).scenario(a) },
+  controls: { describe: 'negative controls: faults that must turn named claims red ([<id|fault.yaml>…] [--ci])', run: async (a) => (await import('./commands/controls.ts')).controls(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
 };
 

@@ -3,11 +3,21 @@ import { HarnessError } from '../errors.ts';
 import { info } from '../progress.ts';
 import { FaultableStack } from '../scenarios/phases.ts';
 import { runScenario, writeScenarioReport, type ScenarioResult } from '../scenarios/run-scenario.ts';
-import { listYaml, loadYaml, resolveYaml, Scenario } from '../scenarios/schema.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../paths.ts';
+import { jsonSchemas, listYaml, loadYaml, resolveYaml, Scenario } from '../scenarios/schema.ts';
 import { selectedTarget } from './target.ts';
 
-/** `npm run scenarios`: the catalogue. */
-export async function listScenarios(): Promise<number> {
+/** `npm run scenarios`: the catalogue (`-- --schemas` rewrites the JSON Schemas for editors). */
+export async function listScenarios(args: string[] = []): Promise<number> {
+  if (args.includes('--schemas')) {
+    const { scenario, control } = jsonSchemas();
+    writeFileSync(join(projectRoot, 'scenarios', 'scenario.schema.json'), `${JSON.stringify(scenario, null, 2)}\n`);
+    writeFileSync(join(projectRoot, 'controls', 'control.schema.json'), `${JSON.stringify(control, null, 2)}\n`);
+    info('wrote scenarios/scenario.schema.json and controls/control.schema.json');
+    return 0;
+  }
   for (const file of listYaml('scenarios')) {
     const s = loadYaml(file, Scenario);
     process.stdout.write(`${basename(file, '.yaml').padEnd(30)} ${s.metadata.title}  [${s.spec.seedSection}]\n`);

@@ -11,6 +11,11 @@ export class FaultableStack {
   private stopped = new Set<string>();
   private constructor(readonly descriptor: TargetDescriptor, private readonly own: boolean) {}
 
+  /** True when this run provisioned the stack (so it may be taken down for good). */
+  get owned(): boolean {
+    return this.own;
+  }
+
   /** Brings the default stack up (or reuses it) and makes sure persona sessions and tokens exist. */
   static async open(): Promise<FaultableStack> {
     const r = await step('stack with the default configuration', () => provisionLocal('test'));

@@ -8,6 +8,10 @@ export type Persona = TargetDescriptor['personas'][number];
 export function loadTarget(): TargetDescriptor {
   const d = readDescriptor(stateDir());
   if (!d) throw new Error(`No stack is described in ${stateDir()}: run \`npm run provision\` (or \`npm test\`, which provisions).`);
+  // Node reads NODE_EXTRA_CA_CERTS only when it starts: the CLI sets it for the runner and its workers
+  if (d.caCertPath && process.env.NODE_EXTRA_CA_CERTS !== d.caCertPath) {
+    throw new Error(`The specs must trust the stack CA: run them with \`npm test\` or \`npm run specs -- <playwright args>\` (or set NODE_EXTRA_CA_CERTS=${d.caCertPath}).`);
+  }
   return d;
 }
 

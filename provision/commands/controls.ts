@@ -1,0 +1,44 @@
+import { HarnessError } from '../errors.ts';
+import { info } from '../progress.ts';
+import { FaultableStack } from '../scenarios/phases.ts';
+import { claimsWithChecks, runControl, writeControlsReport, type ControlResult } from '../scenarios/run-controls.ts';
+import { Control, listYaml, loadYaml, resolveYaml } from '../scenarios/schema.ts';
+import { selectedTarget } from './target.ts';
+
+/**
+ * `npm run controls [-- <id | fault.yaml>… | --ci]`: negative controls. Each applies a fault and requires
+ * the claims it names to turn red; a fault file without `expectRed` reports which claims caught it.
+ */
+export async function controls(args: string[]): Promise<number> {
+  if (selectedTarget() !== 'local') throw new HarnessError('Controls need a target that can be provisioned', 'use HARNESS_TARGET=local');
+  const ci = args.includes('--ci');
+  const named = args.filter((a) => !a.startsWith('--'));
+  const all = listYaml('controls');
+  const files = named.length ? named.map((a) => resolveYaml('controls', a)) : all.filter((f) => !ci || loadYaml(f, Control).spec.ci);
+  const specs = files.map((f) => ({ file: f, control: loadYaml(f, Control) }));
+  // controls that take the server down for good (lifecycle) go last
+  const lifecycleLast = specs.sort((a, b) => Number(a.control.spec.expectRed?.includes('C32') ?? false) - Number(b.control.spec.expectRed?.includes('C32') ?? false));
+  const stack = await FaultableStack.open();
+  const results: ControlResult[] = [];
+  try {
+    for (const { file, control } of lifecycleLast) {
+      const lifecycle = !!control.spec.expectRed?.includes('C32');
+      if (lifecycle && !stack.owned) {
+        info(`- ${control.metadata.name}: skipped — it runs the uninstall recipes, so only on a stack this command provisioned (run it after \`npm run teardown\`)`);
+        continue;
+      }
+      results.push(await runControl(file, stack, { lifecycle }));
+    }
+  } finally {
+    await stack.close();
+  }
+  // coverage: every claim with a check is expected red by some control (judged over the whole catalogue)
+  const covered = new Set(all.flatMap((f) => loadYaml(f, Control).spec.expectRed ?? []));
+  const uncovered = claimsWithChecks().filter((c) => !covered.has(c));
+  writeControlsReport(results, uncovered);
+  const missed = results.filter((r) => !r.caught);
+  info(`\nControls: ${results.length - missed.length}/${results.length} caught — reports/controls.json`);
+  for (const r of results) info(`  ${r.caught ? '✔' : '✖'} ${r.id.padEnd(28)} ${String(r.seconds).padStart(6)}s  expected ${r.expectedRed.join(',') || '(any)'}  observed ${r.observedRed.join(',') || 'none'}`);
+  if (uncovered.length) info(`Claims with checks but no control: ${uncovered.join(', ')}`);
+  return missed.length === 0 && uncovered.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { projectRoot, reportsDir } from '../paths.ts';
+import { info, seconds, step } from '../progress.ts';
+import type { FaultableStack } from './phases.ts';
+import { Control, loadYaml } from './schema.ts';
+
+export interface ControlResult {
+  id: string;
+  title: string;
+  expectedRed: string[];
+  observedRed: string[];
+  caught: boolean;
+  seconds: number;
+}
+
+/** Claims that have at least one check in the suite (by the [Cnn] tags of spec titles). */
+export function claimsWithChecks(): string[] {
+  const found = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(api|browser|realm|lifecycle)\.spec\.ts$/.test(e.name)) {
+        for (const m of readFileSync(p, 'utf8').matchAll(/test\(\s*['"`]\[((?:C\d{2}(?:,\s*)?)+)\]/g)) for (const id of m[1]!.split(/,\s*/)) found.add(id);
+      }
+    }
+  };
+  walk(join(projectRoot, 'specs'));
+  return [...found].sort();
+}
+
+function redClaims(reportDir: string): string[] {
+  const f = join(reportDir, 'conformance.json');
+  if (!existsSync(f)) return [];
+  const r = JSON.parse(readFileSync(f, 'utf8')) as { claims: { id: string; verdict: string }[] };
+  return r.claims.filter((c) => c.verdict === 'failed').map((c) => c.id);
+}
+
+/**
+ * Runs the conformance checks against the stack with the control's fault applied and compares the claims
+ * that turned red with those the control expects. Sessions and tokens are made on the healthy stack first.
+ */
+export async function runControl(file: string, stack: FaultableStack, opts: { lifecycle: boolean }): Promise<ControlResult> {
+  const c = loadYaml(file, Control);
+  const id = c.metadata.name;
+  const started = Date.now();
+  info(`\n■ Control ${id}: ${c.metadata.title}`);
+  await stack.playwright(['--project=setup'], { HARNESS_REPORT_DIR: join(reportsDir, 'controls', id, 'setup'), HARNESS_OUTPUT_DIR: join(reportsDir, 'controls', id, 'setup', 'results') }, 'silent');
+  await step(`fault: ${c.spec.description.split('\n')[0]}`, () => stack.apply(`${id}:fault`, c.spec.fault.overrides, c.spec.fault.stop));
+  const expected = c.spec.expectRed ?? [];
+  const grep = expected.length ? [`--grep=\\[[^\\]]*\\b(${expected.join('|')})\\b`] : [];
+  // api and browser checks together, then the serial ones (they must not overlap the others), then the lifecycle
+  const runs: [string, string[]][] = [['checks', ['--project=api', '--project=browser']], ['realm', ['--project=realm']]];
+  if (opts.lifecycle) runs.push(['lifecycle', ['--project=lifecycle']]);
+  const observed = new Set<string>();
+  for (const [name, projects] of runs) {
+    const dir = join(reportsDir, 'controls', id, name);
+    await stack.playwright([...projects, '--no-deps', ...grep], { HARNESS_REPORT_DIR: dir, HARNESS_OUTPUT_DIR: join(dir, 'results'), HARNESS_LIFECYCLE: opts.lifecycle ? '1' : '' }, 'silent');
+    for (const claim of redClaims(dir)) observed.add(claim);
+  }
+  // after the lifecycle recipes MLflow is uninstalled for good: the stack is torn down at the end instead
+  if (!opts.lifecycle) await step('restore the default configuration', () => stack.apply('default', {}, [], c.spec.fault.stop));
+  const observedRed = [...observed].sort();
+  const caught = expected.length ? expected.every((x) => observed.has(x)) : observedRed.length > 0;
+  const result = { id, title: c.metadata.title, expectedRed: expected, observedRed, caught, seconds: Math.round((Date.now() - started) / 100) / 10 };
+  info(`${caught ? '✔' : '✖'} ${id}: expected red ${expected.join(', ') || '(any)'}; observed red ${observedRed.join(', ') || 'none'} (${seconds(Date.now() - started)})`);
+  return result;
+}
+
+export function writeControlsReport(results: ControlResult[], uncoveredClaims: string[]): void {
+  mkdirSync(reportsDir, { recursive: true });
+  writeFileSync(join(reportsDir, 'controls.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), controls: results, claimsWithoutControl: uncoveredClaims }, null, 2)}\n`);
+}
+
+export const controlId = (file: string) => basename(file, '.yaml');

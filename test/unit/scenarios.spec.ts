@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, expect } from '@playwright/test';
+import { applyOverrides, fingerprints, StackOverrides } from '../../provision/config/overrides.ts';
+import { loadHarnessEnv } from '../../provision/config/env.ts';
+import { readImagePins } from '../../provision/config/pins.ts';
+import { describeStack } from '../../provision/config/stack.ts';
+import { projectRoot } from '../../provision/paths.ts';
+import { claimsWithChecks } from '../../provision/scenarios/run-controls.ts';
+import { Control, jsonSchemas, listYaml, loadYaml, Scenario } from '../../provision/scenarios/schema.ts';
+import { HarnessError } from '../../provision/errors.ts';
+
+const desc = () => describeStack(loadHarnessEnv({}, join(projectRoot, 'no-such-file')), readImagePins());
+
+test('every scenario and control file validates', () => {
+  expect(listYaml('scenarios').length).toBeGreaterThanOrEqual(9);
+  for (const f of listYaml('scenarios')) expect(loadYaml(f, Scenario).metadata.name).toBe(f.split('/').pop()!.replace('.yaml', ''));
+  for (const f of listYaml('controls')) expect(loadYaml(f, Control).metadata.name).toBe(f.split('/').pop()!.replace('.yaml', ''));
+});
+
+test('the committed JSON Schemas match the zod schemas (run `npm run scenarios -- --schemas`)', () => {
+  const { scenario, control } = jsonSchemas();
+  expect(JSON.parse(readFileSync(join(projectRoot, 'scenarios', 'scenario.schema.json'), 'utf8'))).toEqual(scenario);
+  expect(JSON.parse(readFileSync(join(projectRoot, 'controls', 'control.schema.json'), 'utf8'))).toEqual(control);
+});
+
+test('every claim that has a check is expected red by at least one control', () => {
+  const covered = new Set(listYaml('controls').flatMap((f) => loadYaml(f, Control).spec.expectRed ?? []));
+  expect(claimsWithChecks().filter((c) => !covered.has(c))).toEqual([]);
+});
+
+test('a fault is an override of the description and changes only its part of the fingerprint', () => {
+  const base = desc();
+  const faulted = applyOverrides(base, StackOverrides.parse({ mlflow: { env: { SESSION_TYPE: 'filesystem', OIDC_SCOPE: null } } }));
+  expect(faulted.mlflow.env.SESSION_TYPE).toBe('filesystem');
+  expect(faulted.mlflow.env).not.toHaveProperty('OIDC_SCOPE');
+  expect(base.mlflow.env.SESSION_TYPE).toBe('cachelib');
+  const a = fingerprints(base);
+  const b = fingerprints(faulted);
+  expect(b.base).toBe(a.base);
+  expect(b.realm).toBe(a.realm);
+  expect(b.mlflow).not.toBe(a.mlflow);
+  const realm = fingerprints(applyOverrides(base, { keycloak: { personaGroups: { user2: [] } } }));
+  expect(realm.realm).not.toBe(a.realm);
+  expect(realm.mlflow).toBe(a.mlflow);
+});
+
+test('a malformed scenario is refused naming the file and the field', () => {
+  const file = join(projectRoot, 'test', 'unit', 'fixtures', 'bad-scenario.yaml');
+  expect(() => loadYaml(file, Scenario)).toThrow(HarnessError);
+  expect(() => loadYaml(file, Scenario)).toThrow(/bad-scenario\.yaml: spec\.fault\.overrides\.mlflow/);
+});
+
+test('an override naming an unknown persona is refused', () => {
+  expect(() => applyOverrides(desc(), { keycloak: { personaGroups: { nobody: [] } } })).toThrow(/unknown persona "nobody"/);
+});
