@@ -1,7 +1,7 @@
 import { test, expect } from '../support/fixtures.ts';
 import { observeDifference, requireCapability } from '../support/claims.ts';
 import { loginErrors, oidcLogin } from '../support/oidc-flow.ts';
-import { groupsMapper, withRealmFault } from '../support/realm-faults.ts';
+import { groupsMapper, whileFaulted } from '../support/realm-faults.ts';
 import { passwordOf, persona } from '../support/target.ts';
 
 // Each check changes the live realm (affecting every login while it lasts), asserts the symptom, undoes
@@ -22,16 +22,10 @@ async function login(target: Parameters<typeof oidcLogin>[1], playwright: { requ
 }
 
 test('[C28] redirect-URI mismatch: Keycloak refuses the login and never returns to MLflow; restoring /callback cures it', async ({ target, playwright }) => {
-  const undo = await withRealmFault(target, async (kc, client) => {
+  const broken = await whileFaulted(target, async (kc, client) => {
     await kc.clients.update({ id: client.id }, { redirectUris: [`${target.mlflowUrl}/oidc/callback`] });
     return () => kc.clients.update({ id: client.id }, { redirectUris: [`${target.mlflowUrl}/callback`] });
-  });
-  let broken;
-  try {
-    broken = await login(target, playwright);
-  } finally {
-    await undo();
-  }
+  }, () => login(target, playwright));
   expect(broken.flow.loggedIn).toBe(false);
   expect(broken.flow.callbackUrl, 'Keycloak must not redirect to an unregistered URI').toBeUndefined();
   expect(broken.flow.keycloakPage).toMatch(/Invalid parameter: redirect_uri/);
@@ -39,17 +33,11 @@ test('[C28] redirect-URI mismatch: Keycloak refuses the login and never returns 
 });
 
 test('[C28] groups scope missing from the client: the user returns to the login page; adding the scope back cures it', async ({ target, playwright }) => {
-  const undo = await withRealmFault(target, async (kc, client) => {
+  const broken = await whileFaulted(target, async (kc, client) => {
     const { scopeId } = await groupsMapper(kc);
     await kc.clients.delDefaultClientScope({ id: client.id, clientScopeId: scopeId });
     return () => kc.clients.addDefaultClientScope({ id: client.id, clientScopeId: scopeId });
-  });
-  let broken;
-  try {
-    broken = await login(target, playwright);
-  } finally {
-    await undo();
-  }
+  }, () => login(target, playwright));
   expect(broken.flow.loggedIn).toBe(false);
   // Keycloak rejects the requested `groups` scope and sends the user back to MLflow's login page with the error
   expect(broken.flow.callback?.status()).toBe(200);
@@ -58,18 +46,12 @@ test('[C28] groups scope missing from the client: the user returns to the login 
 });
 
 test('[C07] group membership is read from the ID token, not from UserInfo', async ({ target, playwright }) => {
-  const undo = await withRealmFault(target, async (kc) => {
+  const withoutIdTokenGroups = await whileFaulted(target, async (kc) => {
     const { scopeId, mapper } = await groupsMapper(kc);
     const original = { ...mapper.config };
     await kc.clientScopes.updateProtocolMapper({ id: scopeId, mapperId: mapper.id! }, { ...mapper, config: { ...original, 'id.token.claim': 'false', 'userinfo.token.claim': 'true' } });
     return () => kc.clientScopes.updateProtocolMapper({ id: scopeId, mapperId: mapper.id! }, { ...mapper, config: original });
-  });
-  let withoutIdTokenGroups;
-  try {
-    withoutIdTokenGroups = await login(target, playwright);
-  } finally {
-    await undo();
-  }
+  }, () => login(target, playwright));
   observeDifference('groups-from-id-token', withoutIdTokenGroups.flow.loggedIn, `groups only in UserInfo → ${withoutIdTokenGroups.errors.join(' | ') || 'logged in'}`);
   expect(withoutIdTokenGroups.errors).toContain('Group detection error: Failed to get user groups');
   expect((await login(target, playwright)).flow.loggedIn).toBe(true);

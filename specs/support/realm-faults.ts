@@ -7,11 +7,20 @@ type Admin = Awaited<ReturnType<typeof keycloakAdmin>>;
  * Applies a change to the live realm and returns the function that undoes it. Used by the serial `realm`
  * project only: these faults affect every login while they are in place.
  */
-export async function withRealmFault(target: TargetDescriptor, apply: (kc: Admin, client: { id: string }) => Promise<() => Promise<void>>) {
+export async function whileFaulted<T>(
+  target: TargetDescriptor,
+  apply: (kc: Admin, client: { id: string }) => Promise<() => Promise<unknown>>,
+  observe: () => Promise<T>,
+): Promise<T> {
   const kc = await keycloakAdmin(target);
   const [client] = await kc.clients.find({ clientId: target.clientId });
   if (!client?.id) throw new Error(`client ${target.clientId} not found`);
-  return apply(kc, { id: client.id });
+  const undo = await apply(kc, { id: client.id });
+  try {
+    return await observe();
+  } finally {
+    await undo();
+  }
 }
 
 /** The protocol mapper that puts `groups` into tokens, on the `groups` client scope. */
