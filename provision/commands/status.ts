@@ -17,7 +17,7 @@ export async function status(args: string[]): Promise<number> {
   );
   const up = !!descriptor && (descriptor.target !== 'local' || (!!ledger?.readyAt && Object.values(health).every((h) => h.running)));
   if (json) {
-    process.stdout.write(`${JSON.stringify({ up, state, ...(descriptor ?? {}), components: health }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ up, state, configuration: ledger?.applied ?? 'default', fingerprint: ledger?.fingerprint, ...(descriptor ?? {}), components: health }, null, 2)}\n`);
     return up ? 0 : 1;
   }
   if (!descriptor) {
@@ -28,6 +28,7 @@ export async function status(args: string[]): Promise<number> {
     `Target:    ${descriptor.target}${up ? '' : ' (NOT fully running — `npm run teardown` then `npm run provision`)'}`,
     `MLflow:    ${descriptor.mlflowUrl}`,
     `Keycloak:  ${descriptor.keycloakUrl} (realm ${descriptor.realm}, client ${descriptor.clientId})`,
+    `Config:    ${ledger?.applied ?? 'default'}${ledger?.fingerprint ? ` (fingerprint ${ledger.fingerprint})` : ''}`,
     `CA:        ${descriptor.caCertPath ?? 'system trust store'}`,
     `Versions:  MLflow ${descriptor.pins.mlflow}, mlflow-oidc-auth ${descriptor.pins.mlflowOidcAuth}${descriptor.pins.keycloak ? `, Keycloak ${descriptor.pins.keycloak}` : ''}`,
     `Personas:  ${descriptor.personas.map((p) => `${p.username} <${p.email}> [${p.groups.join(',') || 'no group'}]`).join(', ')}`,
