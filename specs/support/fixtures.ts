@@ -54,6 +54,9 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
           MLFLOW_TRACKING_URI: target.mlflowUrl,
           ...(target.caCertPath ? { REQUESTS_CA_BUNDLE: target.caCertPath } : {}),
           PYTHONUNBUFFERED: '1',
+          // the client's default (7 retries, exponential backoff) turns a failing server into minutes of waiting;
+          // two retries still ride out a transient error
+          MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2',
           ...env,
         },
         extendEnv: false,
