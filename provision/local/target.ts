@@ -149,12 +149,22 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
     return entry;
   };
 
+  // Ctrl-C while components start: stop what was started instead of leaving it running
+  const onInterrupt = () => {
+    info('Interrupted: stopping what was started.');
+    void teardownLocal().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   try {
     await startComponents(ctx, prereqs, record);
   } catch (error) {
     info('Start failed: stopping what was started (logs are kept in the message above).');
     await teardownLocal({ keepLogs: true });
     throw error;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
   }
 
   const descriptor = localDescriptor(ctx, pins, prereqs, browserHome);

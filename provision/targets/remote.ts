@@ -19,6 +19,12 @@ const RemoteEnv = z.object({
   HARNESS_USER1_USERNAME: z.string().optional(),
   HARNESS_USER1_EMAIL: z.string().email().optional(),
   HARNESS_USER1_PASSWORD: z.string().optional(),
+  HARNESS_USER2_USERNAME: z.string().optional(),
+  HARNESS_USER2_EMAIL: z.string().email().optional(),
+  HARNESS_USER2_PASSWORD: z.string().optional(),
+  HARNESS_OUTSIDER_USERNAME: z.string().optional(),
+  HARNESS_OUTSIDER_EMAIL: z.string().email().optional(),
+  HARNESS_OUTSIDER_PASSWORD: z.string().optional(),
 });
 
 /** Builds the descriptor of an existing deployment (e.g. staging) from the environment. */
@@ -35,9 +41,15 @@ export function describeRemote(python: string, env: NodeJS.ProcessEnv = process.
   mkdirSync(state, { recursive: true });
   const personas = [{ key: 'admin', username: e.HARNESS_ADMIN_USERNAME, email: e.HARNESS_ADMIN_EMAIL, groups: ['mlflow-admins'] }];
   const passwords: Record<string, string> = { [e.HARNESS_ADMIN_USERNAME]: e.HARNESS_ADMIN_PASSWORD };
-  if (e.HARNESS_USER1_USERNAME && e.HARNESS_USER1_EMAIL && e.HARNESS_USER1_PASSWORD) {
-    personas.push({ key: 'user1', username: e.HARNESS_USER1_USERNAME, email: e.HARNESS_USER1_EMAIL, groups: ['mlflow-users'] });
-    passwords[e.HARNESS_USER1_USERNAME] = e.HARNESS_USER1_PASSWORD;
+  const optional: [string, string | undefined, string | undefined, string | undefined, string[]][] = [
+    ['user1', e.HARNESS_USER1_USERNAME, e.HARNESS_USER1_EMAIL, e.HARNESS_USER1_PASSWORD, ['mlflow-users']],
+    ['user2', e.HARNESS_USER2_USERNAME, e.HARNESS_USER2_EMAIL, e.HARNESS_USER2_PASSWORD, ['mlflow-users']],
+    ['outsider', e.HARNESS_OUTSIDER_USERNAME, e.HARNESS_OUTSIDER_EMAIL, e.HARNESS_OUTSIDER_PASSWORD, []],
+  ];
+  for (const [key, username, email, password, groups] of optional) {
+    if (!username || !email || !password) continue;
+    personas.push({ key, username, email, groups });
+    passwords[username] = password;
   }
   const secretsFile = join(state, 'secrets.json');
   writeFileSync(secretsFile, JSON.stringify({ personas: passwords }), { mode: 0o600 });
