@@ -7,14 +7,14 @@ import { readImagePins, type ImagePins } from '../config/pins.ts';
 import { loadHarnessEnv, type HarnessEnv } from '../config/env.ts';
 import { describeStack, publicUrl, type StackDescription } from '../config/stack.ts';
 import { HarnessError } from '../errors.ts';
-import { configureRealm } from '../keycloak/realm.ts';
+import { adminClient, configureRealm } from '../keycloak/realm.ts';
 import { cacheDir, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
 import { writeDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';
 import { generateSecrets, logPath, type LocalContext, type StackPorts, type StackSecrets } from './context.ts';
 import { LedgerFile, type Ledger, type LedgerEntry } from './ledger.ts';
 import { assertPortFree, freePort } from './ports.ts';
-import { isAlive, stopProcess } from './process.ts';
+import { isAlive, stopProcess, until } from './process.ts';
 import { aptPackages, ensureAptPackages } from './prereqs/apt.ts';
 import { ensureKeycloakDist } from './prereqs/keycloak-dist.ts';
 import { ensureVenv } from './prereqs/venv.ts';
@@ -330,11 +330,32 @@ export async function startComponent(name: string): Promise<void> {
   ledgerFile.update((l) => {
     l.components[name] = started;
   });
-  if (name === postgres.NAME) await postgres.ready(ctx, started);
+  if (name === postgres.NAME) {
+    await postgres.ready(ctx, started);
+    await flushStaleKeycloakConnections(ctx);
+  }
   else if (name === s3.NAME) await s3.ready(ctx, started);
   else if (name === keycloak.NAME) await keycloak.ready(ctx, started);
   else if (name === mlflow.NAME) await mlflow.ready(ctx, started);
   else await proxy.ready(ctx, started, `${publicUrl(ctx.desc.hosts.mlflow, ctx.desc.hosts.httpsPort)}/health`);
+}
+
+/**
+ * After PostgreSQL comes back, Keycloak's pool still holds connections to the old server: each fails one
+ * request (a login shows an error page) before it is dropped. Logging the admin in repeatedly (a login
+ * writes its session to the database) flushes them, so the stack is whole again before anything else runs.
+ */
+async function flushStaleKeycloakConnections(ctx: LocalContext): Promise<void> {
+  const kcEntry = new LedgerFile(ctx.state).read()?.components[keycloak.NAME];
+  if (!kcEntry || !isAlive(kcEntry.pid)) return;
+  let streak = 0;
+  await until(async () => {
+    const ok = await adminClient(`http://127.0.0.1:${ctx.ports.keycloakHttp}`, { username: keycloak.ADMIN_USER, password: ctx.secrets.keycloakAdmin }).then(() => true, () => false);
+    streak = ok ? streak + 1 : 0;
+    return streak >= 5;
+  }, 90_000, 300).catch(() => {
+    throw new HarnessError('Keycloak did not recover after PostgreSQL restarted (90s)', `see its log ${ctx.log(keycloak.NAME)}`);
+  });
 }
 
 /** Rebuilds the running stack's context from its state folder (for lifecycle commands on a stack that is up). */
