@@ -5,7 +5,7 @@ import { remotePython, selectedTarget } from './target.ts';
 
 export async function provision(): Promise<number> {
   if (selectedTarget() === 'remote') {
-    const d = describeRemote(await remotePython());
+    const d = await describeRemote(await remotePython());
     info(`Remote target: nothing to provision; MLflow ${d.mlflowUrl}, Keycloak ${d.keycloakUrl}.`);
     return 0;
   }

@@ -16,7 +16,7 @@ export async function test(args: string[]): Promise<number> {
   let ownStack = false;
   let descriptor;
   if (target === 'remote') {
-    descriptor = describeRemote(await remotePython());
+    descriptor = await describeRemote(await remotePython());
   } else {
     const r = await step('provision the local stack', () => provisionLocal('test'));
     ownStack = !r.reused;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { readImagePins } from '../config/pins.ts';
 import { HarnessError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
+import { createBrowserHome } from '../local/tls.ts';
 import { writeDescriptor, type TargetDescriptor } from './descriptor.ts';
 
 /** What a remote (already deployed) target needs from the environment. Nothing is provisioned. */
@@ -28,7 +29,7 @@ const RemoteEnv = z.object({
 });
 
 /** Builds the descriptor of an existing deployment (e.g. staging) from the environment. */
-export function describeRemote(python: string, env: NodeJS.ProcessEnv = process.env): TargetDescriptor {
+export async function describeRemote(python: string, env: NodeJS.ProcessEnv = process.env): Promise<TargetDescriptor> {
   const r = RemoteEnv.safeParse(env);
   if (!r.success) {
     const key = String(r.error.issues[0]!.path[0]);
@@ -65,6 +66,8 @@ export function describeRemote(python: string, env: NodeJS.ProcessEnv = process.
     personas,
     python,
     secretsFile,
+    // Chromium trusts a private CA through an NSS database in its own HOME
+    ...(e.HARNESS_CA_CERT ? { browserHome: await createBrowserHome(join(state, 'browser-home'), e.HARNESS_CA_CERT) } : {}),
     capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, cluster: false },
     logs: {},
   };
