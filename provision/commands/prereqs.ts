@@ -1,6 +1,6 @@
 import { loadHarnessEnv } from '../config/env.ts';
 import { readImagePins } from '../config/pins.ts';
-import { ensurePrerequisites } from '../local/target.ts';
+import { ensurePrerequisites } from '../local/prerequisites.ts';
 import { info } from '../progress.ts';
 
 export async function prereqs(): Promise<number> {

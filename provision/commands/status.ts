@@ -1,7 +1,7 @@
 import { stateDir } from '../paths.ts';
 import { LedgerFile } from '../local/ledger.ts';
 import { isAlive } from '../local/process.ts';
-import { COMPONENTS } from '../local/target.ts';
+import { COMPONENTS } from '../local/components/index.ts';
 import { readDescriptor } from '../targets/descriptor.ts';
 
 export async function status(args: string[]): Promise<number> {

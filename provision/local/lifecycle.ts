@@ -7,7 +7,7 @@ import * as keycloak from './components/keycloak.ts';
 import * as mlflow from './components/mlflow.ts';
 import * as postgres from './components/postgres.ts';
 import { isAlive, stopProcess } from './process.ts';
-import { loadLocalContext, realmInputs, restartMlflow } from './target.ts';
+import { loadLocalContext, realmInputs, restartMlflow } from './running-stack.ts';
 
 /** One step of a lifecycle recipe and what came of it (errors are recorded, as buun-stack's `|| true`). */
 export interface StepOutcome {

@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import type { StackOverrides } from '../config/overrides.ts';
-import { provisionLocal, startComponent, stopComponent, teardownLocal } from '../local/target.ts';
+import { startComponent, stopComponent } from '../local/running-stack.ts';
+import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { projectRoot, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
 import { readDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';

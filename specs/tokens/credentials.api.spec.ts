@@ -1,6 +1,6 @@
 import { test, expect } from '../support/fixtures.ts';
 import { observeDifference, requireCapability } from '../support/claims.ts';
-import { ACCESS_TOKEN_PATH, basicAuth, bearer, expectJson, expectLoginPage, inDays, requestAccessToken, unique } from '../support/mlflow-api.ts';
+import { basicAuth, bearer, expectJson, expectLoginPage, inDays, requestAccessToken, unique } from '../support/mlflow-api.ts';
 import { keycloakAdmin } from '../support/stack-access.ts';
 import { passwordOf, persona } from '../support/target.ts';
 import { readFileSync } from 'node:fs';

@@ -1,0 +1,35 @@
+import { execa } from 'execa';
+import type { HarnessEnv } from '../config/env.ts';
+import type { ImagePins } from '../config/pins.ts';
+import { HarnessError } from '../errors.ts';
+import { cacheDir } from '../paths.ts';
+import { aptPackages, ensureAptPackages } from './prereqs/apt.ts';
+import { ensureKeycloakDist } from './prereqs/keycloak-dist.ts';
+import { ensureVenv } from './prereqs/venv.ts';
+import { ensureVersitygw } from './prereqs/versitygw.ts';
+
+export interface Prerequisites {
+  keycloakHome: string;
+  versitygw: string;
+  venv: string;
+  javaHome?: string;
+}
+
+/** Installs and caches everything the local target runs; each step prints its duration. */
+export async function ensurePrerequisites(env: HarnessEnv, pins: ImagePins): Promise<Prerequisites> {
+  await ensureAptPackages(aptPackages(env.POSTGRES_MAJOR));
+  for (const tool of ['java', 'mvn', 'go', 'python3']) {
+    const r = await execa(tool, ['--version'], { reject: false });
+    if (r.failed && r.exitCode === undefined) {
+      throw new HarnessError(`${tool} is not installed`, `install ${tool} (Java 17+, Maven, Go 1.25+, Python 3.11+) and retry`);
+    }
+  }
+  const cache = cacheDir();
+  const javaHome = process.env.JAVA_HOME;
+  const [keycloakHome, versitygw, venv] = await Promise.all([
+    ensureKeycloakDist(cache, env.KEYCLOAK_VERSION, javaHome),
+    ensureVersitygw(cache, env.VERSITYGW_VERSION),
+    ensureVenv(cache, pins, process.env.HARNESS_PYTHON ?? 'python3'),
+  ]);
+  return { keycloakHome, versitygw, venv, javaHome };
+}
