@@ -90,7 +90,10 @@ export async function startComponent(name: string): Promise<void> {
   });
   if (name === postgres.NAME) {
     await postgres.ready(ctx, started);
+    // dependents hold pooled connections to the old server: flush Keycloak's, restart MLflow (rollout restart)
     await flushStaleKeycloakConnections(ctx);
+    const ml = ledgerFile.read()?.components[mlflow.NAME];
+    if (ml && isAlive(ml.pid)) await restartMlflow(ctx, ledgerFile);
   }
   else if (name === s3.NAME) await s3.ready(ctx, started);
   else if (name === keycloak.NAME) await keycloak.ready(ctx, started);
