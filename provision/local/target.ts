@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOverrides, fingerprints, type StackOverrides } from '../config/overrides.ts';
 import { readImagePins, type ImagePins } from '../config/pins.ts';
@@ -213,9 +213,8 @@ export async function teardownLocal(opts: { keepLogs?: boolean } = {}): Promise<
   }
   if (existsSync(state)) {
     if (opts.keepLogs) {
-      for (const f of ['postgres', 's3', 'mlflow', 'proxy', 'browser-home', 'secrets.json', 'ledger.json', 'target.json']) {
-        rmSync(join(state, f), { recursive: true, force: true });
-      }
+      // a failed start keeps only its logs: data, secrets and the CA key go
+      for (const f of readdirSync(state)) if (f !== 'logs') rmSync(join(state, f), { recursive: true, force: true });
     } else {
       rmSync(state, { recursive: true, force: true });
     }
