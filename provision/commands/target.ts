@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadHarnessEnv } from '../config/env.ts';
-import { readImagePins } from '../config/pins.ts';
+import { loadPinSet } from '../config/pin-sets.ts';
 import { ensureVenv } from '../local/prereqs/venv.ts';
 import { cacheDir } from '../paths.ts';
 import { HarnessError } from '../errors.ts';
@@ -18,5 +18,5 @@ export function selectedTarget(): 'local' | 'remote' {
 /** The Python that runs the fixture scripts against a remote target: HARNESS_PYTHON, or the cached venv with the pinned client. */
 export async function remotePython(): Promise<string> {
   if (process.env.HARNESS_PYTHON) return process.env.HARNESS_PYTHON;
-  return join(await ensureVenv(cacheDir(), readImagePins()), 'bin', 'python');
+  return join(await ensureVenv(cacheDir(), loadPinSet(loadHarnessEnv().HARNESS_PINS)), 'bin', 'python');
 }

@@ -17,7 +17,10 @@ export const HarnessEnv = z.object({
   KEYCLOAK_HOST: hostname.default('keycloak.localhost'),
   KEYCLOAK_REALM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('buunstack'),
   MLFLOW_NAMESPACE: z.string().regex(/^[a-z0-9-]+$/).default('mlflow'),
-  MLFLOW_CHART_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).default('1.8.0'),
+  /** Chart version; default: the pin set's. */
+  MLFLOW_CHART_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
+  /** The pin set: a name under image/pin-sets/, a path to a Dockerfile, or git:<ref>; default image/Dockerfile. */
+  HARNESS_PINS: z.string().optional(),
   MLFLOW_IMAGE_TAG: z.string().optional(),
   MLFLOW_IMAGE_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
   IMAGE_REGISTRY: z.string().default('localhost:30500'),

@@ -1,12 +1,16 @@
 import type { HarnessEnv } from './env.ts';
-import type { ImagePins } from './pins.ts';
+import { applyOverrides } from './overrides.ts';
+import type { PinSet, SettingChange } from './pin-sets.ts';
 
 /**
  * The one declarative description of the stack under test. Every target renders from it:
  * the local processes, the k3d chart values and the Keycloak realm.
  */
 export interface StackDescription {
+  /** The pin set the versions come from, and the changes of the settings that go with it (with reasons). */
+  pinSet: { name: string; generation: string; settingChanges: SettingChange[] };
   versions: {
+    python: string;
     mlflow: string;
     mlflowOidcAuth: string;
     baseImage: string;
@@ -74,8 +78,29 @@ export interface MlflowServerSettings {
 export const MLFLOW_ADMIN_GROUP = 'mlflow-admins';
 export const MLFLOW_USER_GROUP = 'mlflow-users';
 
-/** Builds the default description from the user's settings and the image pins. */
-export function describeStack(env: HarnessEnv, pins: ImagePins): StackDescription {
+/**
+ * Builds the description from the user's settings and a pin set: buun-stack's settings, then the changes the
+ * pin set declares, then those its plugin generation needs to start (each with its reason).
+ */
+export function describeStack(env: HarnessEnv, set: PinSet): StackDescription {
+  const base = buunStack(env, set);
+  let desc = base;
+  const changes: SettingChange[] = [];
+  for (const s of set.settings) {
+    desc = applyOverrides(desc, s.change);
+    changes.push(s);
+  }
+  for (const s of set.adapter.requiredSettings(desc.mlflow)) {
+    desc = applyOverrides(desc, s.change);
+    changes.push(s);
+  }
+  desc.pinSet.settingChanges = changes;
+  return desc;
+}
+
+/** buun-stack's description of the stack (its recipes and chart values), with the pin set's versions. */
+function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
+  const { pins } = set;
   const realm = env.KEYCLOAK_REALM;
   const emailDomain = 'example.com';
   const persona = (key: Persona['key'], username: string, first: string, last: string, groups: string[]): Persona => ({
@@ -87,12 +112,14 @@ export function describeStack(env: HarnessEnv, pins: ImagePins): StackDescriptio
     groups,
   });
   return {
+    pinSet: { name: set.name, generation: set.adapter.generation, settingChanges: [] },
     versions: {
+      python: set.python,
       mlflow: pins.mlflow,
       mlflowOidcAuth: pins.mlflowOidcAuth,
       baseImage: pins.baseImage,
       imageTag: env.MLFLOW_IMAGE_TAG ?? `${pins.mlflow}-oidc`,
-      chart: env.MLFLOW_CHART_VERSION,
+      chart: env.MLFLOW_CHART_VERSION ?? set.chart,
       keycloak: env.KEYCLOAK_VERSION,
       postgresMajor: env.POSTGRES_MAJOR,
       versitygw: env.VERSITYGW_VERSION,

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import type { HarnessEnv } from '../config/env.ts';
-import type { ImagePins } from '../config/pins.ts';
+import type { PinSet } from '../config/pin-sets.ts';
 import { HarnessError } from '../errors.ts';
 import { cacheDir } from '../paths.ts';
 import { aptPackages, ensureAptPackages } from './prereqs/apt.ts';
@@ -16,12 +16,12 @@ export interface Prerequisites {
 }
 
 /** Installs and caches everything the local target runs; each step prints its duration. */
-export async function ensurePrerequisites(env: HarnessEnv, pins: ImagePins): Promise<Prerequisites> {
+export async function ensurePrerequisites(env: HarnessEnv, set: PinSet): Promise<Prerequisites> {
   await ensureAptPackages(aptPackages(env.POSTGRES_MAJOR));
-  for (const tool of ['java', 'mvn', 'go', 'python3']) {
+  for (const tool of ['java', 'mvn', 'go']) {
     const r = await execa(tool, ['--version'], { reject: false });
     if (r.failed && r.exitCode === undefined) {
-      throw new HarnessError(`${tool} is not installed`, `install ${tool} (Java 17+, Maven, Go 1.25+, Python 3.11+) and retry`);
+      throw new HarnessError(`${tool} is not installed`, `install ${tool} (Java 17+, Maven, Go 1.25+) and retry`);
     }
   }
   const cache = cacheDir();
@@ -29,7 +29,7 @@ export async function ensurePrerequisites(env: HarnessEnv, pins: ImagePins): Pro
   const [keycloakHome, versitygw, venv] = await Promise.all([
     ensureKeycloakDist(cache, env.KEYCLOAK_VERSION, javaHome),
     ensureVersitygw(cache, env.VERSITYGW_VERSION),
-    ensureVenv(cache, pins, process.env.HARNESS_PYTHON ?? 'python3'),
+    ensureVenv(cache, set),
   ]);
   return { keycloakHome, versitygw, venv, javaHome };
 }

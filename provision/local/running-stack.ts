@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadHarnessEnv } from '../config/env.ts';
 import type { fingerprints } from '../config/overrides.ts';
-import { readImagePins } from '../config/pins.ts';
+import { loadPinSet } from '../config/pin-sets.ts';
 import { describeStack, publicUrl, type StackDescription } from '../config/stack.ts';
 import { HarnessError } from '../errors.ts';
 import { adminClient, configureRealm } from '../keycloak/realm.ts';
@@ -74,7 +74,8 @@ export async function startComponent(name: string): Promise<void> {
   const { ctx, ledger, ledgerFile } = loadLocalContext();
   const entry = ledger.components[name];
   if (entry && isAlive(entry.pid)) return;
-  const prereqs = await ensurePrerequisites(loadHarnessEnv(), readImagePins());
+  const env = loadHarnessEnv();
+  const prereqs = await ensurePrerequisites(env, loadPinSet(env.HARNESS_PINS));
   let started: LedgerEntry;
   if (name === postgres.NAME) started = await postgres.start(ctx);
   else if (name === s3.NAME) started = s3.start(ctx, prereqs.versitygw);
@@ -126,7 +127,7 @@ export function loadLocalContext(descOverride?: StackDescription): { ctx: LocalC
   const ledger = ledgerFile.read();
   if (!ledger?.ports) throw new HarnessError('No local stack is up', 'run `npm run provision` first');
   const env = loadHarnessEnv();
-  const desc = descOverride ?? describeStack(env, readImagePins());
+  const desc = descOverride ?? describeStack(env, loadPinSet(env.HARNESS_PINS));
   const tlsDir = join(state, 'tls');
   const ctx: LocalContext = {
     desc,

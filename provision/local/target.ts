@@ -2,14 +2,14 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOverrides, fingerprints, type StackOverrides } from '../config/overrides.ts';
-import { readImagePins, type ImagePins } from '../config/pins.ts';
+import { describePinSet, loadPinSet, type PinSet } from '../config/pin-sets.ts';
 import { loadHarnessEnv } from '../config/env.ts';
 import { describeStack, publicUrl, type StackDescription } from '../config/stack.ts';
 import { HarnessError } from '../errors.ts';
 import { configureRealm } from '../keycloak/realm.ts';
 import { cacheDir, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
-import { writeDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';
+import { pinsOf, writeDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';
 import { generateSecrets, logPath, type LocalContext, type StackPorts } from './context.ts';
 import { LedgerFile, type Ledger, type LedgerEntry } from './ledger.ts';
 import { assertPortFree, freePort } from './ports.ts';
@@ -55,8 +55,8 @@ export interface ProvisionResult {
  */
 export async function provisionLocal(owner: Ledger['owner'], overrides: StackOverrides = {}, label = 'default'): Promise<ProvisionResult> {
   const env = loadHarnessEnv();
-  const pins = readImagePins();
-  const desc = applyOverrides(describeStack(env, pins), overrides);
+  const set = loadPinSet(env.HARNESS_PINS);
+  const desc = applyOverrides(describeStack(env, set), overrides);
   const state = stateDir();
   const ledgerFile = new LedgerFile(state);
   const fps = fingerprints(desc);
@@ -79,7 +79,8 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
     rmSync(state, { recursive: true, force: true });
   }
 
-  const prereqs = await step('prerequisites', () => ensurePrerequisites(env, pins));
+  info(`Pin set ${describePinSet(set)}`);
+  const prereqs = await step('prerequisites', () => ensurePrerequisites(env, set));
   await assertLocalhostNames(desc);
   await assertPortFree(desc.hosts.httpsPort, '127.0.0.1', 'HARNESS_HTTPS_PORT');
 
@@ -132,7 +133,7 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
     process.off('SIGTERM', onInterrupt);
   }
 
-  const descriptor = localDescriptor(ctx, pins, prereqs, browserHome);
+  const descriptor = localDescriptor(ctx, set, prereqs, browserHome);
   writeDescriptor(state, descriptor);
   ledgerFile.update((l) => {
     l.readyAt = new Date().toISOString();
@@ -167,7 +168,7 @@ async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record
   ]);
 }
 
-function localDescriptor(ctx: LocalContext, pins: ImagePins, prereqs: Prerequisites, browserHome: string): TargetDescriptor {
+function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites, browserHome: string): TargetDescriptor {
   const { desc } = ctx;
   const keycloakUrl = publicUrl(desc.hosts.keycloak, desc.hosts.httpsPort);
   return {
@@ -178,7 +179,7 @@ function localDescriptor(ctx: LocalContext, pins: ImagePins, prereqs: Prerequisi
     issuer: `${keycloakUrl}/realms/${desc.keycloak.realm}`,
     clientId: desc.keycloak.client.clientId,
     caCertPath: ctx.tls.caCert,
-    pins: { mlflow: pins.mlflow, mlflowOidcAuth: pins.mlflowOidcAuth, keycloak: desc.versions.keycloak },
+    pins: { ...pinsOf(set, desc), keycloak: desc.versions.keycloak },
     personas: desc.keycloak.personas.map((p) => ({ key: p.key, username: p.username, email: p.email, groups: p.groups })),
     python: join(prereqs.venv, 'bin', 'python'),
     secretsFile: join(ctx.state, 'secrets.json'),

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { PinSet } from '../config/pin-sets.ts';
+import type { StackDescription } from '../config/stack.ts';
 
 /** All that specs know about the stack under test. Written by a target, read by specs, scenarios and status. */
 export const TargetDescriptor = z.object({
@@ -12,7 +14,19 @@ export const TargetDescriptor = z.object({
   clientId: z.string(),
   /** PEM file of the CA that signed the stack's certificates (absent: the system trust store applies). */
   caCertPath: z.string().optional(),
-  pins: z.object({ mlflow: z.string(), mlflowOidcAuth: z.string(), keycloak: z.string().optional() }),
+  pins: z.object({
+    /** Pin set name (HARNESS_PINS) and the plugin generation its adapter covers. */
+    name: z.string().default('image/Dockerfile'),
+    mlflow: z.string(),
+    mlflowOidcAuth: z.string(),
+    generation: z.string().optional(),
+    python: z.string().optional(),
+    chart: z.string().optional(),
+    appName: z.string().optional(),
+    /** Settings changed from buun-stack's for these pins, with reasons. */
+    settingChanges: z.array(z.object({ change: z.string(), reason: z.string() })).default([]),
+    keycloak: z.string().optional(),
+  }),
   personas: z.array(z.object({ key: z.string(), username: z.string(), email: z.string(), groups: z.array(z.string()) })),
   /** Python with the pinned mlflow client for the fixture scripts. */
   python: z.string(),
@@ -53,3 +67,18 @@ export function readDescriptor(state: string): TargetDescriptor | undefined {
   if (!existsSync(f)) return undefined;
   return TargetDescriptor.parse(JSON.parse(readFileSync(f, 'utf8')));
 }
+
+/** The pin set as the target descriptor carries it (specs choose the plugin adapter from it). */
+export function pinsOf(set: PinSet, desc: StackDescription): TargetDescriptor['pins'] {
+  return {
+    name: set.name,
+    mlflow: set.pins.mlflow,
+    mlflowOidcAuth: set.pins.mlflowOidcAuth,
+    generation: set.adapter.generation,
+    python: desc.versions.python,
+    chart: desc.versions.chart,
+    appName: desc.mlflow.appName,
+    settingChanges: desc.pinSet.settingChanges.map((c) => ({ change: JSON.stringify(c.change), reason: c.reason })),
+  };
+}
+

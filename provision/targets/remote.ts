@@ -1,11 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readImagePins } from '../config/pins.ts';
+import { loadHarnessEnv } from '../config/env.ts';
+import { loadPinSet } from '../config/pin-sets.ts';
+import { describeStack } from '../config/stack.ts';
 import { HarnessError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
 import { createBrowserHome } from '../local/tls.ts';
-import { writeDescriptor, type TargetDescriptor } from './descriptor.ts';
+import { pinsOf, writeDescriptor, type TargetDescriptor } from './descriptor.ts';
 
 /** What a remote (already deployed) target needs from the environment. Nothing is provisioned. */
 const RemoteEnv = z.object({
@@ -37,7 +39,8 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
       'set MLFLOW_URL, KEYCLOAK_URL, HARNESS_ADMIN_USERNAME, HARNESS_ADMIN_EMAIL, HARNESS_ADMIN_PASSWORD (see README "Remote target")');
   }
   const e = r.data;
-  const pins = readImagePins();
+  const harnessEnv = loadHarnessEnv();
+  const set = loadPinSet(harnessEnv.HARNESS_PINS);
   const state = stateDir();
   mkdirSync(state, { recursive: true });
   const personas = [{ key: 'admin', username: e.HARNESS_ADMIN_USERNAME, email: e.HARNESS_ADMIN_EMAIL, groups: ['mlflow-admins'] }];
@@ -62,7 +65,8 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     issuer: `${e.KEYCLOAK_URL.replace(/\/$/, '')}/realms/${e.KEYCLOAK_REALM}`,
     clientId: e.OIDC_CLIENT_ID,
     caCertPath: e.HARNESS_CA_CERT,
-    pins: { mlflow: pins.mlflow, mlflowOidcAuth: pins.mlflowOidcAuth },
+    // what the deployment is expected to run: the selected pin set (HARNESS_PINS)
+    pins: pinsOf(set, describeStack(harnessEnv, set)),
     personas,
     python,
     secretsFile,

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { test, expect } from '@playwright/test';
 import { loadHarnessEnv } from '../../provision/config/env.ts';
-import { readImagePins } from '../../provision/config/pins.ts';
+import { loadPinSet } from '../../provision/config/pin-sets.ts';
 import { describeStack } from '../../provision/config/stack.ts';
 import { renderChartValues } from '../../provision/render/chart-values.ts';
 import { extraEnv, placeholders, serverArguments } from '../../provision/render/mlflow-server.ts';
 import { fingerprint } from '../../provision/local/target.ts';
 
-const desc = () => describeStack(loadHarnessEnv({ MLFLOW_HOST: 'mlflow.example.com', KEYCLOAK_HOST: 'auth.example.com', HARNESS_HTTPS_PORT: '443' }, join(tmpdir(), 'none')), readImagePins());
+const desc = () => describeStack(loadHarnessEnv({ MLFLOW_HOST: 'mlflow.example.com', KEYCLOAK_HOST: 'auth.example.com', HARNESS_HTTPS_PORT: '443' }, join(tmpdir(), 'none')), loadPinSet('seed'));
 
 test('chart values carry buun-stack settings rendered from the description', () => {
   const v = renderChartValues(desc(), { registry: 'localhost:30500', pullPolicy: 'IfNotPresent', s3Endpoint: 'http://minio.minio.svc.cluster.local:9000', postgresHost: 'postgres-cluster-rw.postgres.svc.cluster.local', monitoring: true });

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { applyOverrides, fingerprints, StackOverrides } from '../../provision/config/overrides.ts';
 import { loadHarnessEnv } from '../../provision/config/env.ts';
-import { readImagePins } from '../../provision/config/pins.ts';
+import { loadPinSet } from '../../provision/config/pin-sets.ts';
 import { describeStack } from '../../provision/config/stack.ts';
 import { projectRoot } from '../../provision/paths.ts';
 import { claimsWithChecks } from '../../provision/scenarios/run-controls.ts';
 import { Control, jsonSchemas, listYaml, loadYaml, Scenario } from '../../provision/scenarios/schema.ts';
 import { HarnessError } from '../../provision/errors.ts';
 
-const desc = () => describeStack(loadHarnessEnv({}, join(projectRoot, 'no-such-file')), readImagePins());
+const desc = () => describeStack(loadHarnessEnv({}, join(projectRoot, 'no-such-file')), loadPinSet('seed'));
 
 test('every scenario and control file validates', () => {
   expect(listYaml('scenarios').length).toBeGreaterThanOrEqual(9);
