@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { inRange } from '../provision/plugin/adapters.ts';
 
 export const Difference = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/),
@@ -10,6 +11,10 @@ export const Difference = z.object({
   seed: z.string(),
   reality: z.string(),
   reason: z.string(),
+  /** The mlflow-oidc-auth versions it is declared for (a range such as `>=6.0.0`); absent: every version. */
+  plugin: z.string().regex(/^(?:(?:>=|<=|<|>)\d+\.\d+\.\d+ ?)+$/).optional(),
+  /** The MLflow versions it is declared for (same syntax); absent: every version. */
+  mlflow: z.string().regex(/^(?:(?:>=|<=|<|>)\d+\.\d+\.\d+ ?)+$/).optional(),
 });
 export type Difference = z.infer<typeof Difference>;
 
@@ -19,3 +24,12 @@ export function loadDifferences(file = differencesFile): Map<string, Difference>
   const doc = z.object({ differences: z.array(Difference) }).parse(parse(readFileSync(file, 'utf8')));
   return new Map(doc.differences.map((d) => [d.id, d]));
 }
+
+/** Whether a declared difference applies to the pins under test (its plugin and MLflow ranges). */
+export function appliesTo(d: Difference, pins: { mlflowOidcAuth?: string; mlflow?: string } | undefined): boolean {
+  const within = (range: string | undefined, version: string | undefined) => !range || (version !== undefined && inRange(version, range.trim()));
+  return within(d.plugin, pins?.mlflowOidcAuth) && within(d.mlflow, pins?.mlflow);
+}
+
+/** The ranges a difference is declared for, for messages. */
+export const declaredFor = (d: Difference) => [d.plugin && `mlflow-oidc-auth ${d.plugin}`, d.mlflow && `MLflow ${d.mlflow}`].filter(Boolean).join(', ') || 'every version';

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { CLAIMS, claimIds, type Claim } from './claims.ts';
-import { loadDifferences, type Difference } from './differences.ts';
+import { appliesTo, loadDifferences, type Difference } from './differences.ts';
 
 type Verdict = 'passed' | 'failed' | 'differs' | 'uncovered' | 'not-applicable';
 
@@ -12,6 +12,9 @@ interface CheckRecord {
   status: TestResult['status'];
   durationMs: number;
   differences: string[];
+  /** What the check recorded as evidence (status codes, routes, messages) and observations beyond the seed. */
+  evidence: string[];
+  observations: string[];
   skipReason?: string;
   error?: string;
 }
@@ -57,6 +60,8 @@ export default class ConformanceReporter implements Reporter {
       status: result.status,
       durationMs: result.duration,
       differences: [...test.annotations, ...result.annotations].filter((a) => a.type === 'differs').map((a) => a.description ?? ''),
+      evidence: [...test.annotations, ...result.annotations].filter((a) => a.type === 'evidence').map((a) => a.description ?? ''),
+      observations: [...test.annotations, ...result.annotations].filter((a) => a.type === 'observation').map((a) => a.description ?? ''),
       ...(skip ? { skipReason: skip } : {}),
       ...(result.error?.message ? { error: result.error.message.split('\n')[0] } : {}),
     };
@@ -91,7 +96,8 @@ export default class ConformanceReporter implements Reporter {
     for (const id of new Set(checks.flatMap((c) => c.differences))) {
       if (!declared.has(id)) problems.push(`${claim.id}: check names undeclared difference "${id}"`);
     }
-    const expected = [...declared.values()].filter((d) => d.claim === claim.id);
+    const pins = this.pins as { mlflowOidcAuth?: string; mlflow?: string } | undefined;
+    const expected = [...declared.values()].filter((d) => d.claim === claim.id && appliesTo(d, pins));
     let verdict: Verdict;
     if (!applicable) verdict = 'not-applicable';
     else if (checks.length === 0) verdict = 'uncovered';

@@ -5,6 +5,7 @@ import { oidcLogin } from './support/oidc-flow.ts';
 import { loadTokens, runDir, saveTokens, storageStateFile } from './support/run-state.ts';
 import { passwordOf } from './support/target.ts';
 import { basicAuth, createAccessToken } from './support/mlflow-api.ts';
+import { whoami } from './support/plugin.ts';
 
 const safeLoadTokens = () => {
   try {
@@ -26,8 +27,11 @@ test('log personas in and mint their access tokens', async ({ target }) => {
     const old = previous[p.key];
     if (old && existsSync(storageStateFile(p.key))) {
       const ctx = await playwrightRequest.newContext({ storageState: storageStateFile(p.key) });
-      const viaSession = await ctx.get(`${target.mlflowUrl}/api/2.0/mlflow/permissions/users/current`);
-      const viaToken = await ctx.get(`${target.mlflowUrl}/api/2.0/mlflow/permissions/users/current`, { headers: basicAuth(p.email, old), });
+      const viaSession = await whoami(ctx, target);
+      // a request context without cookies: the session would otherwise answer for the token
+      const bare = await playwrightRequest.newContext();
+      const viaToken = await whoami(bare, target, basicAuth(p.email, old));
+      await bare.dispose();
       const ok = (viaSession.headers()['content-type'] ?? '').includes('json') && viaToken.status() === 200;
       await ctx.dispose();
       if (ok) {

@@ -5,7 +5,8 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { APIResponse } from '@playwright/test';
 import { test, expect, type PythonResult } from '../support/fixtures.ts';
 import { requireCapability } from '../support/claims.ts';
-import { expectLoginPage, unique } from '../support/mlflow-api.ts';
+import { unique } from '../support/mlflow-api.ts';
+import { expectUnauthenticated, type PluginAdapter } from '../support/plugin.ts';
 import { s3Client } from '../support/stack-access.ts';
 import { persona } from '../support/target.ts';
 
@@ -58,7 +59,7 @@ test('[C03] an artifact logged by a client without S3 credentials lands byte-ide
   }
 });
 
-test('[C03] the artifact downloads back byte-identical through MLflow (Python client and REST); without credentials the REST route gives no data', async ({ target, python, tokenOf, basicAs, request }) => {
+test('[C03] the artifact downloads back byte-identical through MLflow (Python client and REST); without credentials the REST route gives no data', async ({ target, python, tokenOf, basicAs, request, plugin }) => {
   const { marker, payload, json, path } = await logPayload(python, persona(target, 'user1').email, tokenOf('user1'));
 
   // (b) mlflow.artifacts.download_artifacts, through the server.
@@ -75,12 +76,12 @@ test('[C03] the artifact downloads back byte-identical through MLflow (Python cl
 
   // (c) The same request without credentials.
   const anonymous = await request.get(url, { maxRedirects: 0 });
-  await expectLoginPageWithoutData(anonymous, marker);
+  await expectNoData(anonymous, marker, plugin);
 });
 
-/** The plugin's answer to a request without credentials: its login page (HTTP 200), none of the artifact's bytes. */
-async function expectLoginPageWithoutData(res: APIResponse, marker: string): Promise<void> {
-  await expectLoginPage(res);
+/** The plugin's answer to a request without credentials (5.x: its login page; 6.x+: 401), none of the artifact's bytes. */
+async function expectNoData(res: APIResponse, marker: string, plugin: PluginAdapter): Promise<void> {
+  await expectUnauthenticated(res, plugin);
   expect(await res.text()).not.toContain(marker);
   expect(res.headers()['content-disposition'] ?? '').not.toContain('payload.bin');
 }

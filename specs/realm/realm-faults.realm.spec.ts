@@ -1,6 +1,7 @@
 import { test, expect } from '../support/fixtures.ts';
 import { observeDifference, requireCapability } from '../support/claims.ts';
-import { loginErrors, oidcLogin } from '../support/oidc-flow.ts';
+import { oidcLogin } from '../support/oidc-flow.ts';
+import { loginErrors, pluginOf } from '../support/plugin.ts';
 import { groupsMapper, whileFaulted } from '../support/realm-faults.ts';
 import { passwordOf, persona } from '../support/target.ts';
 
@@ -15,7 +16,7 @@ async function login(target: Parameters<typeof oidcLogin>[1], playwright: { requ
   const ctx = await playwright.request.newContext();
   try {
     const flow = await oidcLogin(ctx, target, { username: user.username, password: passwordOf(target, user) });
-    return { flow, errors: flow.callback ? await loginErrors(flow.callback) : [] };
+    return { flow, errors: flow.callback ? await loginErrors(flow.callback, pluginOf(target)) : [] };
   } finally {
     await ctx.dispose();
   }
@@ -32,7 +33,7 @@ test('[C28] redirect-URI mismatch: Keycloak refuses the login and never returns 
   expect((await login(target, playwright)).flow.loggedIn).toBe(true);
 });
 
-test('[C28] groups scope missing from the client: the user returns to the login page; adding the scope back cures it', async ({ target, playwright }) => {
+test('[C28] groups scope missing from the client: the user returns to the login page; adding the scope back cures it', async ({ target, playwright, plugin }) => {
   const broken = await whileFaulted(target, async (kc, client) => {
     const { scopeId } = await groupsMapper(kc);
     await kc.clients.delDefaultClientScope({ id: client.id, clientScopeId: scopeId });
@@ -41,11 +42,11 @@ test('[C28] groups scope missing from the client: the user returns to the login 
   expect(broken.flow.loggedIn).toBe(false);
   // Keycloak rejects the requested `groups` scope and sends the user back to MLflow's login page with the error
   expect(broken.flow.callback?.status()).toBe(200);
-  expect(broken.errors).toEqual(['OIDC provider error: An error occurred during the OIDC authentication process.', 'Invalid scopes: openid profile email groups']);
+  expect(broken.errors).toEqual(plugin.messages.invalidScopes);
   expect((await login(target, playwright)).flow.loggedIn).toBe(true);
 });
 
-test('[C07] group membership is read from the ID token, not from UserInfo', async ({ target, playwright }) => {
+test('[C07] group membership is read from the ID token, not from UserInfo', async ({ target, playwright, plugin }) => {
   const withoutIdTokenGroups = await whileFaulted(target, async (kc) => {
     const { scopeId, mapper } = await groupsMapper(kc);
     const original = { ...mapper.config };
@@ -53,6 +54,6 @@ test('[C07] group membership is read from the ID token, not from UserInfo', asyn
     return () => kc.clientScopes.updateProtocolMapper({ id: scopeId, mapperId: mapper.id! }, { ...mapper, config: original });
   }, () => login(target, playwright));
   observeDifference('groups-from-id-token', withoutIdTokenGroups.flow.loggedIn, `groups only in UserInfo → ${withoutIdTokenGroups.errors.join(' | ') || 'logged in'}`);
-  expect(withoutIdTokenGroups.errors).toContain('Group detection error: Failed to get user groups');
+  expect(withoutIdTokenGroups.errors).toContain(plugin.messages.noGroups);
   expect((await login(target, playwright)).flow.loggedIn).toBe(true);
 });

@@ -1,7 +1,8 @@
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import { test, expect } from '../support/fixtures.ts';
 import { basicAuth } from '../support/mlflow-api.ts';
-import { loginErrors, oidcLogin } from '../support/oidc-flow.ts';
+import { oidcLogin } from '../support/oidc-flow.ts';
+import { loginErrors, pluginOf } from '../support/plugin.ts';
 import { passwordOf, persona } from '../support/target.ts';
 import { loadYaml, Scenario, type Expectation } from '../../provision/scenarios/schema.ts';
 
@@ -41,7 +42,7 @@ if (file) {
           const p = persona(target, e.login.persona);
           const ctx = await playwright.request.newContext();
           const flow = await oidcLogin(ctx, target, { username: p.username, password: passwordOf(target, p) });
-          const errors = flow.callback ? await loginErrors(flow.callback) : [];
+          const errors = flow.callback ? await loginErrors(flow.callback, pluginOf(target)) : [];
           await ctx.dispose();
           expect(flow.loggedIn, `login: ${errors.join(' | ') || flow.keycloakPage?.slice(0, 200)}`).toBe(e.login.loggedIn);
           for (const text of e.login.errors ?? []) expect(errors).toContain(text);

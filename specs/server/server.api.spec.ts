@@ -2,30 +2,37 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { test, expect } from '../support/fixtures.ts';
 import { observeDifference, requireCapability } from '../support/claims.ts';
-import { expectJson, expectLoginPage } from '../support/mlflow-api.ts';
+import { expectJson } from '../support/mlflow-api.ts';
+import { expectUnauthenticated } from '../support/plugin.ts';
 import { mlflowLog, startedCommand } from '../support/server-logs.ts';
 import { pgAsMlflow } from '../support/stack-access.ts';
 
 test.describe('serving', () => {
-  test('[C01] MLflow answers over HTTPS through the proxy, served by Uvicorn', async ({ target, request }) => {
+  test('[C01] MLflow answers over HTTPS through the proxy, served by Uvicorn', async ({ target, request, plugin }) => {
     expect(new URL(target.mlflowUrl).protocol).toBe('https:');
     const res = await request.get(`${target.mlflowUrl}/health`);
     expect(res.status()).toBe(200);
-    expect(await res.text()).toBe('OK');
+    const body = await res.text();
+    if (typeof plugin.healthBody === 'string') expect(body).toBe(plugin.healthBody);
+    else expect(body).toMatch(plugin.healthBody);
     const servers = res.headersArray().filter((h) => h.name.toLowerCase() === 'server').map((h) => h.value);
     expect(servers).toContain('uvicorn');
-    // the plugin's routes are there: its login page and static files
-    await expectLoginPage(await request.get(`${target.mlflowUrl}/oidc/ui/`));
-    expect((await request.get(`${target.mlflowUrl}/oidc/static/style.css`)).status()).toBe(200);
+    // the plugin's routes are there: an API call without credentials gets the plugin's answer, not MLflow data
+    await expectUnauthenticated(await request.get(`${target.mlflowUrl}${plugin.routes.currentUser}`), plugin);
+    expect((await request.get(`${target.mlflowUrl}${plugin.routes.ui}`)).status()).toBeLessThan(400);
   });
 
-  test('[C01] the server runs the oidc-auth-fastapi app under Uvicorn', async ({ target }) => {
+  test('[C01] the server runs the plugin\'s FastAPI app (oidc-auth-fastapi in the seed) under Uvicorn', async ({ target, plugin }) => {
     requireCapability(target, 'serverLogs', 'needs the server command line and log');
-    expect(startedCommand('mlflow')).toContain('--app-name=oidc-auth-fastapi');
+    const appName = /--app-name=(\S+)/.exec(startedCommand('mlflow'))?.[1];
+    expect(plugin.appNames).toContain(appName);
     const log = mlflowLog(target);
-    expect(log).toContain('Successfully created FastAPI app with OIDC integration');
+    for (const line of plugin.startupLines) expect(log).toContain(line);
     expect(log).toMatch(/Uvicorn running on http:\/\//);
     expect(log).not.toContain('Falling back to OIDC Flask app');
+    if (!plugin.appNames.includes('oidc-auth-fastapi')) {
+      observeDifference('app-name-oidc-auth', appName === 'oidc-auth-fastapi', `--app-name=${appName}; the plugin's apps: ${plugin.appNames.join(', ')}`);
+    }
   });
 
   test('[C01] plain HTTP is not served on the public port', async ({ target }) => {
@@ -54,10 +61,11 @@ test.describe('metrics', () => {
 });
 
 test.describe('host validation', () => {
-  test('[C09] a request with a Host outside the allowed hosts is served (buun-stack allows `*`)', async ({ target, request }) => {
+  test('[C09] a request with a Host outside the allowed hosts is served (buun-stack allows `*`)', async ({ target, request, basicAs }) => {
     requireCapability(target, 'serverLogs', 'needs the server behind the proxy to send a foreign Host header');
     const direct = target.internal!.mlflowUrl;
-    const res = await request.get(`${direct}/api/2.0/mlflow/experiments/search?max_results=1`, { headers: { Host: 'evil.example.net' } });
+    // with credentials: from plugin 6.0 on, authentication runs before MLflow's Host check
+    const res = await request.get(`${direct}/api/2.0/mlflow/experiments/search?max_results=1`, { headers: { ...basicAs('user1'), Host: 'evil.example.net' } });
     const rejected = res.status() === 403 && (await res.text()).includes('Invalid Host header');
     expect(startedCommand('mlflow')).toMatch(/--allowed-hosts=[^ ]*,\*( |$)/);
     observeDifference('allowed-hosts-wildcard', rejected, `Host evil.example.net → ${res.status()}`);
@@ -65,14 +73,20 @@ test.describe('host validation', () => {
 });
 
 test.describe('logs', () => {
-  test('[C29] a healthy server logs the FastAPI/OIDC lines; the cachelib and redirect-URI lines are DEBUG-only', async ({ target, sessionAs }) => {
+  test('[C29] a healthy server logs the FastAPI/OIDC lines; the cachelib and redirect-URI lines are DEBUG-only', async ({ target, sessionAs, plugin }) => {
     requireCapability(target, 'serverLogs', 'reads the server log');
     // a /login has happened in the setup project; make one more to be sure
     const ctx = await sessionAs('admin');
     await ctx.get(`${target.mlflowUrl}/login`, { maxRedirects: 0 });
     const log = mlflowLog(target);
-    expect(log).toContain('Successfully created FastAPI app with OIDC integration');
-    expect(log).toContain('OIDC routes, authentication, and UI should now be available');
+    const seedLines = ['Successfully created FastAPI app with OIDC integration', 'OIDC routes, authentication, and UI should now be available'];
+    for (const l of plugin.startupLines) expect(log).toContain(l);
+    if (!plugin.seedLogLines) {
+      const seen = [...seedLines, 'Session module for cachelib imported'].filter((l) => log.includes(l));
+      observeDifference('startup-lines-gone', seen.length > 0, `none of the seed's normal lines in the log (seen: ${seen.join(', ') || 'none'}); the generation logs: ${plugin.startupLines.join(' / ')}`);
+      return;
+    }
+    for (const l of seedLines) expect(log).toContain(l);
     const debugLines = log.includes('Session module for cachelib imported') && log.includes(`Redirect URI for OIDC login: ${target.mlflowUrl}/callback`);
     observeDifference('debug-only-log-lines', debugLines, 'cachelib/redirect lines absent at LOG_LEVEL=INFO');
   });

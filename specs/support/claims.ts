@@ -1,5 +1,6 @@
 import { test } from '@playwright/test';
-import { loadDifferences } from '../../conformance/differences.ts';
+import { appliesTo, declaredFor, loadDifferences } from '../../conformance/differences.ts';
+import { loadTarget } from './target.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 
 /**
@@ -9,6 +10,12 @@ import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 export function observeDifference(id: string, seedHolds: boolean, evidence = ''): void {
   const d = loadDifferences().get(id);
   if (!d) throw new Error(`Difference "${id}" is not declared in conformance/differences.yaml`);
+  const { pins } = loadTarget();
+  if (!appliesTo(d, pins)) {
+    // not declared for these pins: the seed's statement holding is simply the expected outcome
+    if (seedHolds) return;
+    throw new Error(`Difference "${id}" occurs with MLflow ${pins.mlflow} and mlflow-oidc-auth ${pins.mlflowOidcAuth}, but it is declared only for ${declaredFor(d)}: widen its range in conformance/differences.yaml`);
+  }
   if (seedHolds) {
     throw new Error(`Declared difference "${id}" no longer occurs — the seed's statement holds: ${d.seed} ${evidence}. Remove it from conformance/differences.yaml.`);
   }

@@ -6,6 +6,7 @@ import { projectRoot } from '../../provision/paths.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
 import { basicAuth } from './mlflow-api.ts';
+import { pluginOf, type PluginAdapter } from './plugin.ts';
 import { loadTokens, storageStateFile } from './run-state.ts';
 
 export interface PythonResult {
@@ -31,6 +32,8 @@ interface Fixtures {
 
 interface WorkerFixtures {
   target: TargetDescriptor;
+  /** The contracts of the plugin generation under test (routes, answers, messages). */
+  plugin: PluginAdapter;
 }
 
 function cleanEnvironment(): Record<string, string> {
@@ -41,6 +44,7 @@ function cleanEnvironment(): Record<string, string> {
 
 export const test = base.extend<Fixtures, WorkerFixtures>({
   target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
+  plugin: [async ({ target }, use) => use(pluginOf(target)), { scope: 'worker' }],
 
   python: async ({ target }, use, testInfo) => {
     await use(async (script, env, args = []) => {

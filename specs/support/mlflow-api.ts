@@ -1,7 +1,7 @@
 import { expect, type APIRequestContext, type APIResponse } from '@playwright/test';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 
-export const ACCESS_TOKEN_PATH = '/api/2.0/mlflow/permissions/users/access-token';
+import { pluginOf } from './plugin.ts';
 
 export function basicAuth(username: string, password: string): Record<string, string> {
   return { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
@@ -18,7 +18,7 @@ export function inDays(days: number): string {
 
 /** The "Create access key" REST call, from an authenticated context (session, Basic or Bearer headers). */
 export function requestAccessToken(ctx: APIRequestContext, target: TargetDescriptor, username: string, expiration: string, headers: Record<string, string> = {}): Promise<APIResponse> {
-  return ctx.patch(`${target.mlflowUrl}${ACCESS_TOKEN_PATH}`, { data: { username, expiration }, headers });
+  return ctx.patch(`${target.mlflowUrl}${pluginOf(target).routes.accessToken}`, { data: { username, expiration }, headers });
 }
 
 export async function createAccessToken(ctx: APIRequestContext, target: TargetDescriptor, username: string, days = 30, headers: Record<string, string> = {}): Promise<string> {
@@ -32,14 +32,6 @@ export async function expectJson(res: APIResponse, status = 200): Promise<Record
   expect(res.status(), `${res.url()} → ${res.status()} ${(await res.text()).slice(0, 200)}`).toBe(status);
   expect(res.headers()['content-type']).toContain('application/json');
   return (await res.json()) as Record<string, unknown>;
-}
-
-/** Asserts no JSON data came back: the plugin's answer to a request without credentials. */
-export async function expectLoginPage(res: APIResponse): Promise<void> {
-  expect(res.headers()['content-type'] ?? '').not.toContain('application/json');
-  const body = await res.text();
-  expect(body).toContain('<title>Login</title>');
-  expect(body).not.toMatch(/"experiment_id"|"run_id"|"registered_models"/);
 }
 
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;

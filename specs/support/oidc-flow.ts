@@ -1,5 +1,6 @@
 import type { APIRequestContext, APIResponse } from '@playwright/test';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
+import { loginErrors, pluginOf } from './plugin.ts';
 
 /** What the authorization-code flow produced, step by step, so checks can assert on any leg. */
 export interface FlowResult {
@@ -68,13 +69,7 @@ async function finish(
     return { ...partial, callbackUrl: url, keycloakPage: await other.text() };
   }
   const callback = await request.get(url.href, { maxRedirects: 0 });
-  return { ...partial, callbackUrl: url, callback, loggedIn: callback.status() === 302 };
-}
-
-/** The error items the plugin renders into its login page after a failed callback. */
-export async function loginErrors(res: APIResponse): Promise<string[]> {
-  const html = await res.text();
-  return [...html.matchAll(/<li(?:\s[^>]*)?>([\s\S]*?)<\/li>/g)]
-    .map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim())
-    .filter(Boolean);
+  // success is a redirect into the UI; 6.x+ also redirect a refusal there, with the error in the query
+  const refused = (await loginErrors(callback, pluginOf(target))).length > 0;
+  return { ...partial, callbackUrl: url, callback, loggedIn: callback.status() === 302 && !refused };
 }

@@ -1,7 +1,8 @@
 import type { Locator, Page } from '@playwright/test';
 import { test, expect } from '../support/fixtures.ts';
 import { requireCapability } from '../support/claims.ts';
-import { ACCESS_TOKEN_PATH, basicAuth, expectJson } from '../support/mlflow-api.ts';
+import { basicAuth, expectJson } from '../support/mlflow-api.ts';
+import { requireAngularUi } from './ui-support.ts';
 import { createEphemeralUser } from '../support/stack-access.ts';
 import { loginWithPassword } from './ui-support.ts';
 
@@ -49,7 +50,8 @@ async function calendarDay(page: Page, dialog: Locator, day: Day): Promise<Locat
   return calendar.getByRole('button', { name: cellLabel(day), exact: true });
 }
 
-test('[C17] "Create access key": expiration picked in the dialog (at most one year ahead), "Request Token" shows the token once, and it is the Basic password of the full email', async ({ page, target, request, basicAs }) => {
+test('[C17] "Create access key": expiration picked in the dialog (at most one year ahead), "Request Token" shows the token once, and it is the Basic password of the full email', async ({ page, target, request, basicAs, plugin }) => {
+  requireAngularUi(plugin);
   requireCapability(target, 'keycloakAdmin', 'creates a fresh Keycloak user: a new token replaces the previous one, so the shared personas must not get one');
   // A user of its own: requesting a token replaces that user's previous one.
   const user = await createEphemeralUser(target, ['mlflow-users'], 'c17');
@@ -96,7 +98,7 @@ test('[C17] "Create access key": expiration picked in the dialog (at most one ye
     await expect(expiration).toHaveAttribute('aria-invalid', 'false');
     await expect(requestToken).toBeEnabled();
 
-    const answer = page.waitForResponse((r) => r.url().endsWith(ACCESS_TOKEN_PATH) && r.request().method() === 'PATCH');
+    const answer = page.waitForResponse((r) => r.url().endsWith(plugin.routes.accessToken) && r.request().method() === 'PATCH');
     await requestToken.click();
     const res = await answer;
     expect(res.status(), await res.text()).toBe(200);
@@ -107,11 +109,11 @@ test('[C17] "Create access key": expiration picked in the dialog (at most one ye
     await expect(accessKey).toHaveValue(token);
 
     // The token is the HTTP Basic password of the full email, valid until the picked day.
-    const me = await expectJson(await request.get(`${target.mlflowUrl}/api/2.0/mlflow/permissions/users/current`, { headers: basicAuth(user.email, token) }));
+    const me = await expectJson(await request.get(`${target.mlflowUrl}${plugin.routes.currentUser}`, { headers: basicAuth(user.email, token) }));
     expect(me).toMatchObject({ username: user.email, is_admin: false });
     expect(Date.parse(String(me.password_expiration))).toBe(lastAllowed.ms);
     expect(JSON.stringify(me)).not.toContain(token);
-    const wrong = await request.get(`${target.mlflowUrl}/api/2.0/mlflow/permissions/users/current`, { headers: basicAuth(user.email, `${token}x`) });
+    const wrong = await request.get(`${target.mlflowUrl}${plugin.routes.currentUser}`, { headers: basicAuth(user.email, `${token}x`) });
     expect(wrong.status()).toBe(401);
 
     // Shown once: closed and reopened, the dialog has no key to show again.
@@ -124,7 +126,7 @@ test('[C17] "Create access key": expiration picked in the dialog (at most one ye
     await page.getByRole('button').filter({ hasText: 'Create access key' }).click();
     await expect(dialog.getByRole('textbox', { name: 'Access Key' })).toHaveValue('');
   } finally {
-    await request.delete(`${target.mlflowUrl}/api/2.0/mlflow/users/delete`, { headers: basicAs('admin'), data: { username: user.email } });
+    await request.delete(`${target.mlflowUrl}${plugin.routes.deleteUser}`, { headers: basicAs('admin'), data: { username: user.email } });
     await user.remove();
   }
 });

@@ -1,8 +1,9 @@
 import { test, expect } from '../support/fixtures.ts';
 import { expectJson, unique } from '../support/mlflow-api.ts';
-import { escapeRegExp, header } from './ui-support.ts';
+import { escapeRegExp, header, requireAngularUi } from './ui-support.ts';
 
-test('[C11] the permissions UI\'s "MLflow" button opens the main MLflow UI, which lists the experiments', async ({ page, target, loginAs, request, basicAs }) => {
+test('[C11] the permissions UI\'s "MLflow" button opens the main MLflow UI, which lists the experiments', async ({ page, target, loginAs, request, basicAs, plugin }) => {
+  requireAngularUi(plugin);
   // An experiment only this check knows, so the MLflow UI must really fetch and render the server's data.
   const name = unique('c11-ui');
   const created = await expectJson(await request.post(`${target.mlflowUrl}/api/2.0/mlflow/experiments/create`, { headers: basicAs('admin'), data: { name } }));

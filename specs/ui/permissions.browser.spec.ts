@@ -5,7 +5,7 @@ import { expectJson, unique } from '../support/mlflow-api.ts';
 import { storageStateFile } from '../support/run-state.ts';
 import { persona } from '../support/target.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
-import { answerPermissionDialog, escapeRegExp, header, openManageTab, rowAction, rowOf, searchAndAct } from './ui-support.ts';
+import { answerPermissionDialog, escapeRegExp, header, openManageTab, requireAngularUi, rowAction, rowOf, searchAndAct } from './ui-support.ts';
 
 /**
  * `rest`: a request context without cookies. With the admin's storage state in use, Playwright applies it to
@@ -19,6 +19,8 @@ const test = base.extend<{ rest: APIRequestContext }>({
     await ctx.dispose();
   },
 });
+
+test.beforeEach(({ plugin }) => requireAngularUi(plugin));
 
 // The admin persona's session from the setup project: every check here acts as the admin in the browser.
 test.use({ storageState: storageStateFile('admin') });

@@ -1,4 +1,5 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import type { PluginAdapter } from '../../provision/plugin/adapter.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 
 /** Helpers for the browser checks of the permissions UI (the plugin's Angular app under /oidc/ui/). */
@@ -31,7 +32,7 @@ export function header(page: Page) {
 
 /** Opens the admin "Manage" area and one of its tabs ("Users permissions", "Experiment permissions", …). */
 export async function openManageTab(page: Page, target: TargetDescriptor, tab: string): Promise<Locator> {
-  await page.goto(`${target.mlflowUrl}/oidc/ui/`);
+  await page.goto(`${target.mlflowUrl}/oidc/ui/`); // the 5.x Angular app
   await header(page).manage.click();
   await expect(page).toHaveURL(/#\/manage\//);
   await page.getByRole('tab', { name: tab, exact: true }).click();
@@ -70,3 +71,11 @@ export async function answerPermissionDialog(page: Page, title: string | RegExp,
   await expect(dialog).toBeHidden();
 }
 
+
+/**
+ * The permissions-UI checks drive the 5.x Angular app. Later generations ship another UI (a React app) for which
+ * these checks are not written yet: their claims are reported `uncovered` with this reason, never passed.
+ */
+export function requireAngularUi(plugin: PluginAdapter): void {
+  test.skip(!plugin.angularUi, `uncovered: this check drives the 5.x Angular permissions UI; mlflow-oidc-auth generation ${plugin.generation} ships another UI, for which no browser check is written yet`);
+}

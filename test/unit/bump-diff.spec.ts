@@ -1,0 +1,40 @@
+import { test, expect } from '@playwright/test';
+import { bumpMarkdown, diffReports, type ConformanceReport } from '../../provision/bump/diff.ts';
+
+const check = (title: string, status: string, extra: Partial<ConformanceReport['claims'][number]['checks'][number]> = {}) =>
+  ({ title, status, differences: [], evidence: [], observations: [], ...extra });
+
+const report = (pins: string, claims: ConformanceReport['claims']): ConformanceReport => ({ target: 'local', pins: { name: pins, mlflow: '3.6.0', mlflowOidcAuth: '5.6.1' }, claims });
+
+test('claims whose verdict changed come first, worse ones first, with the checks and evidence behind them', () => {
+  const a = report('seed', [
+    { id: 'C01', verdict: 'passed', checks: [check('[C01] app', 'passed')] },
+    { id: 'C10', verdict: 'passed', checks: [check('[C10] sessions', 'passed')] },
+    { id: 'C27', verdict: 'differs', checks: [check('[C27] traces', 'passed', { differences: ['trace-spans-not-stored'] })] },
+    { id: 'C30', verdict: 'not-applicable', checks: [] },
+  ]);
+  const b = report('newest', [
+    { id: 'C01', verdict: 'failed', checks: [check('[C01] app', 'failed', { error: 'expected 200, got 401' })] },
+    { id: 'C10', verdict: 'differs', checks: [check('[C10] sessions', 'passed', { differences: ['sessions-not-cachelib'] })] },
+    { id: 'C27', verdict: 'passed', checks: [check('[C27] traces', 'passed')] },
+    { id: 'C30', verdict: 'not-applicable', checks: [] },
+  ]);
+  const d = diffReports(a, b);
+  expect(d.changed.map((c) => [c.claim, c.from, c.to, c.worse])).toEqual([
+    ['C01', 'passed', 'failed', true],
+    ['C10', 'passed', 'differs', true],
+    ['C27', 'differs', 'passed', false],
+  ]);
+  expect(d.changed[0]!.checks).toEqual([{ title: '[C01] app', from: 'passed', to: 'failed', evidence: { from: [], to: ['error: expected 200, got 401'] } }]);
+  expect(d.unchanged).toEqual(['C30']);
+  const md = bumpMarkdown(d);
+  expect(md).toContain('| ⚠ C01 | passed | failed |');
+  expect(md).toContain('**3** claims changed verdict (**2** worse)');
+});
+
+test('not-applicable is never worse, and identical reports have no change', () => {
+  const a = report('x', [{ id: 'C02', verdict: 'passed', checks: [] }]);
+  const b = report('y', [{ id: 'C02', verdict: 'not-applicable', checks: [] }]);
+  expect(diffReports(a, b).changed[0]!.worse).toBe(false);
+  expect(diffReports(a, a).changed).toEqual([]);
+});
