@@ -18,6 +18,8 @@ const commands: Record<string, { describe: string; run: Command }> = {
   scenarios: { describe: 'list the troubleshooting scenarios', run: async (a) => (await import('./commands/scenario.ts')).listScenarios(a) },
   scenario: { describe: 'reproduce scenarios: <id | file.yaml>… | all', run: async (a) => (await import('./commands/scenario.ts')).scenario(a) },
   controls: { describe: 'negative controls: faults that must turn named claims red ([<id|fault.yaml>…] [--ci])', run: async (a) => (await import('./commands/controls.ts')).controls(a) },
+  bump: { describe: 'run the suite on two pin sets and report what changed: [<from>] [<to>] (pin set, Dockerfile or git:<ref>)', run: async (a) => (await import('./commands/bump.ts')).bump(a) },
+  compare: { describe: 'what changed between two saved conformance.json files (exit 1 when a claim got worse)', run: async (a) => (await import('./commands/compare.ts')).compare(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
 };
 

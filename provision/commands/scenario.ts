@@ -12,10 +12,11 @@ import { selectedTarget } from './target.ts';
 /** `npm run scenarios`: the catalogue (`-- --schemas` rewrites the JSON Schemas for editors). */
 export async function listScenarios(args: string[] = []): Promise<number> {
   if (args.includes('--schemas')) {
-    const { scenario, control } = jsonSchemas();
+    const { scenario, control, pinSet } = jsonSchemas();
     writeFileSync(join(projectRoot, 'scenarios', 'scenario.schema.json'), `${JSON.stringify(scenario, null, 2)}\n`);
     writeFileSync(join(projectRoot, 'controls', 'control.schema.json'), `${JSON.stringify(control, null, 2)}\n`);
-    info('wrote scenarios/scenario.schema.json and controls/control.schema.json');
+    writeFileSync(join(projectRoot, 'image', 'pin-sets', 'pin-set.schema.json'), `${JSON.stringify(pinSet, null, 2)}\n`);
+    info('wrote scenarios/scenario.schema.json, controls/control.schema.json and image/pin-sets/pin-set.schema.json');
     return 0;
   }
   for (const file of listYaml('scenarios')) {

@@ -12,7 +12,7 @@ export interface BaseImage {
 
 const TABLE: { upTo: string; image: BaseImage }[] = [
   { upTo: '3.6.99', image: { python: '3.11', pythonSource: 'PENDING', adds: ['psycopg2-binary', 'boto3', 'prometheus-flask-exporter'], chart: '1.8.0' } },
-  { upTo: '3.13.99', image: { python: '3.11', pythonSource: 'PENDING', adds: ['psycopg2-binary', 'psycopg[binary]', 'boto3', 'prometheus-flask-exporter'], chart: '1.8.5' } },
+  { upTo: '3.13.99', image: { python: '3.11', pythonSource: 'PENDING', adds: ['psycopg2-binary', 'sqlalchemy<2.1', 'boto3', 'prometheus-flask-exporter'], chart: '1.8.5' } },
   { upTo: '99.0.0', image: { python: '3.12', pythonSource: 'PENDING', adds: ['psycopg2-binary', 'psycopg[binary]', 'boto3', 'prometheus-flask-exporter'], chart: '1.11.5' } },
 ];
 

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { StackOverrides } from '../config/overrides.ts';
+import { PinSetFile } from '../config/pin-sets.ts';
 import { HarnessError } from '../errors.ts';
 import { projectRoot } from '../paths.ts';
 
@@ -141,6 +142,6 @@ export function listYaml(folder: 'scenarios' | 'controls'): string[] {
 }
 
 /** JSON Schemas for editors (`# yaml-language-server: $schema=...`). */
-export function jsonSchemas(): { scenario: unknown; control: unknown } {
-  return { scenario: z.toJSONSchema(Scenario, { io: 'input' }), control: z.toJSONSchema(Control, { io: 'input' }) };
+export function jsonSchemas(): { scenario: unknown; control: unknown; pinSet: unknown } {
+  return { scenario: z.toJSONSchema(Scenario, { io: 'input' }), control: z.toJSONSchema(Control, { io: 'input' }), pinSet: z.toJSONSchema(PinSetFile, { io: 'input' }) };
 }

@@ -19,7 +19,8 @@ test('every scenario and control file validates', () => {
 });
 
 test('the committed JSON Schemas match the zod schemas (run `npm run scenarios -- --schemas`)', () => {
-  const { scenario, control } = jsonSchemas();
+  const { scenario, control, pinSet } = jsonSchemas();
+  expect(JSON.parse(readFileSync(join(projectRoot, 'image', 'pin-sets', 'pin-set.schema.json'), 'utf8'))).toEqual(pinSet);
   expect(JSON.parse(readFileSync(join(projectRoot, 'scenarios', 'scenario.schema.json'), 'utf8'))).toEqual(scenario);
   expect(JSON.parse(readFileSync(join(projectRoot, 'controls', 'control.schema.json'), 'utf8'))).toEqual(control);
 });

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+
+/** The part of reports/conformance.json a comparison reads. */
+export const ConformanceReport = z.object({
+  target: z.string(),
+  pins: z.record(z.string(), z.unknown()).optional(),
+  generatedAt: z.string().optional(),
+  claims: z.array(z.object({
+    id: z.string(),
+    text: z.string().optional(),
+    verdict: z.enum(['passed', 'failed', 'differs', 'uncovered', 'not-applicable']),
+    checks: z.array(z.object({
+      title: z.string(),
+      status: z.string(),
+      error: z.string().optional(),
+      skipReason: z.string().optional(),
+      differences: z.array(z.string()).default([]),
+      evidence: z.array(z.string()).default([]),
+      observations: z.array(z.string()).default([]),
+    })),
+  })),
+});
+export type ConformanceReport = z.infer<typeof ConformanceReport>;
+type Verdict = ConformanceReport['claims'][number]['verdict'];
+type Check = ConformanceReport['claims'][number]['checks'][number];
+
+export interface CheckChange {
+  title: string;
+  from: string;
+  to: string;
+  /** What the checks recorded on each side: the error, the declared differences, evidence and observations. */
+  evidence: { from: string[]; to: string[] };
+}
+
+export interface ClaimChange {
+  claim: string;
+  text?: string;
+  from: Verdict | 'absent';
+  to: Verdict | 'absent';
+  /** The verdict got worse (e.g. passed → failed); not-applicable on either side is never worse. */
+  worse: boolean;
+  checks: CheckChange[];
+}
+
+export interface BumpReport {
+  from: { pins: unknown; target: string };
+  to: { pins: unknown; target: string };
+  changed: ClaimChange[];
+  unchanged: string[];
+}
+
+const RANK: Record<Verdict, number> = { failed: 0, uncovered: 1, differs: 2, passed: 3, 'not-applicable': -1 };
+
+function worse(from: Verdict | 'absent', to: Verdict | 'absent'): boolean {
+  if (to === 'absent') return from !== 'absent' && from !== 'not-applicable';
+  if (from === 'absent' || from === 'not-applicable' || to === 'not-applicable') return false;
+  return RANK[to] < RANK[from];
+}
+
+/** What a check said, as short lines: the error, the differences it observed, its evidence and observations. */
+function said(c: Check | undefined): string[] {
+  if (!c) return ['(no such check)'];
+  return [
+    ...(c.error ? [`error: ${c.error}`] : []),
+    ...(c.skipReason ? [`skipped: ${c.skipReason}`] : []),
+    ...c.differences.map((d) => `differs: ${d}`),
+    ...c.evidence,
+    ...c.observations.map((o) => `observed: ${o}`),
+  ];
+}
+
+const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The claims whose verdict changed between two conformance reports, worst changes first, each with the checks
+ * behind it whose status or recorded evidence changed.
+ */
+export function diffReports(a: ConformanceReport, b: ConformanceReport): BumpReport {
+  const byId = (r: ConformanceReport) => new Map(r.claims.map((c) => [c.id, c]));
+  const A = byId(a);
+  const B = byId(b);
+  const ids = [...new Set([...A.keys(), ...B.keys()])].sort();
+  const changed: ClaimChange[] = [];
+  const unchanged: string[] = [];
+  for (const id of ids) {
+    const ca = A.get(id);
+    const cb = B.get(id);
+    const from = ca?.verdict ?? 'absent';
+    const to = cb?.verdict ?? 'absent';
+    const checksA = new Map((ca?.checks ?? []).map((c) => [c.title, c]));
+    const checksB = new Map((cb?.checks ?? []).map((c) => [c.title, c]));
+    const checks: CheckChange[] = [];
+    for (const title of [...new Set([...checksA.keys(), ...checksB.keys()])]) {
+      const x = checksA.get(title);
+      const y = checksB.get(title);
+      const ex = said(x);
+      const ey = said(y);
+      if (x?.status !== y?.status || !same(ex, ey)) checks.push({ title, from: x?.status ?? 'absent', to: y?.status ?? 'absent', evidence: { from: ex, to: ey } });
+    }
+    if (from === to) {
+      unchanged.push(id);
+      continue;
+    }
+    changed.push({ claim: id, text: cb?.text ?? ca?.text, from, to, worse: worse(from, to), checks });
+  }
+  changed.sort((x, y) => Number(y.worse) - Number(x.worse) || x.claim.localeCompare(y.claim));
+  return { from: { pins: a.pins, target: a.target }, to: { pins: b.pins, target: b.target }, changed, unchanged };
+}
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function pinLine(p: unknown): string {
+  const x = (p ?? {}) as Record<string, unknown>;
+  return `\`${String(x.name ?? '?')}\` — MLflow ${String(x.mlflow ?? '?')}, mlflow-oidc-auth ${String(x.mlflowOidcAuth ?? '?')}` +
+    `${x.generation ? ` (generation ${String(x.generation)})` : ''}${x.python ? `, Python ${String(x.python)}` : ''}${x.chart ? `, chart ${String(x.chart)}` : ''}${x.appName ? `, app ${String(x.appName)}` : ''}`;
+}
+
+function settingLines(p: unknown): string[] {
+  const changes = ((p ?? {}) as { settingChanges?: { change: string; reason: string }[] }).settingChanges ?? [];
+  return changes.map((c) => `  - \`${c.change}\` — ${c.reason}`);
+}
+
+/** reports/bump.md: what the bump changed, the claims that got worse first. */
+export function bumpMarkdown(r: BumpReport, title = 'What the bump changed'): string {
+  const lines = [`# ${title}`, '', `- **from:** ${pinLine(r.from.pins)}`, ...settingLines(r.from.pins), `- **to:** ${pinLine(r.to.pins)}`, ...settingLines(r.to.pins), ''];
+  const worseCount = r.changed.filter((c) => c.worse).length;
+  lines.push(`**${r.changed.length}** claims changed verdict (**${worseCount}** worse), **${r.unchanged.length}** unchanged.`, '');
+  if (r.changed.length) {
+    lines.push('| claim | from | to | checks behind it (from → to, evidence) |', '|---|---|---|---|');
+    for (const c of r.changed) {
+      const checks = c.checks.map((k) => `${k.from} → ${k.to}: ${esc(k.title)}${k.evidence.to.length ? `<br>&nbsp;&nbsp;now: ${esc(k.evidence.to.join('; '))}` : ''}${k.evidence.from.length ? `<br>&nbsp;&nbsp;was: ${esc(k.evidence.from.join('; '))}` : ''}`).join('<br>');
+      lines.push(`| ${c.worse ? '⚠ ' : ''}${c.claim} | ${c.from} | ${c.to} | ${checks || '—'} |`);
+    }
+  }
+  lines.push('', `Unchanged: ${r.unchanged.join(', ') || '—'}`, '');
+  return lines.join('\n');
+}
+
+/** reports/bump.html: the same tables for a browser. */
+export function bumpHtml(r: BumpReport, title = 'What the bump changed'): string {
+  const h = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const rows = r.changed.map((c) => `<tr class="${c.worse ? 'worse' : ''}"><td>${h(c.claim)}</td><td>${h(c.from)}</td><td>${h(c.to)}</td><td>${c.checks.map((k) =>
+    `<div><b>${h(k.from)} → ${h(k.to)}</b> ${h(k.title)}<ul>${k.evidence.to.map((e) => `<li>now: ${h(e)}</li>`).join('')}${k.evidence.from.map((e) => `<li>was: ${h(e)}</li>`).join('')}</ul></div>`).join('')}</td></tr>`).join('\n');
+  return `<!doctype html><meta charset="utf-8"><title>${h(title)}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}tr.worse td{background:#fde2e2}</style>
+<h1>${h(title)}</h1><p><b>from:</b> ${h(pinLine(r.from.pins))}<br><b>to:</b> ${h(pinLine(r.to.pins))}</p>
+<table><tr><th>claim</th><th>from</th><th>to</th><th>checks</th></tr>
+${rows}
+</table><p>Unchanged: ${h(r.unchanged.join(', '))}</p>
+`;
+}
