@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadHarnessEnv } from '../config/env.ts';
 import type { fingerprints } from '../config/overrides.ts';
@@ -32,6 +32,14 @@ export async function reconcile(desc: StackDescription, existing: Ledger, fps: R
     l.parts = fps;
     l.applied = label;
   });
+  saveDescription(ctx.state, desc);
+}
+
+const descriptionFile = (state: string) => join(state, 'description.json');
+
+/** The description the running stack was built or reconfigured with (its secrets are not in it). */
+export function saveDescription(state: string, desc: StackDescription): void {
+  writeFileSync(descriptionFile(state), `${JSON.stringify(desc, null, 2)}\n`);
 }
 
 /** What configureRealm needs, for this stack's context. */
@@ -74,8 +82,8 @@ export async function startComponent(name: string): Promise<void> {
   const { ctx, ledger, ledgerFile } = loadLocalContext();
   const entry = ledger.components[name];
   if (entry && isAlive(entry.pid)) return;
-  const env = loadHarnessEnv();
-  const prereqs = await ensurePrerequisites(env, loadPinSet(env.HARNESS_PINS));
+  // the pin set the stack was built from (not whatever HARNESS_PINS says now)
+  const prereqs = await ensurePrerequisites(loadHarnessEnv(), loadPinSet(ctx.desc.pinSet.name));
   let started: LedgerEntry;
   if (name === postgres.NAME) started = await postgres.start(ctx);
   else if (name === s3.NAME) started = s3.start(ctx, prereqs.versitygw);
@@ -127,7 +135,9 @@ export function loadLocalContext(descOverride?: StackDescription): { ctx: LocalC
   const ledger = ledgerFile.read();
   if (!ledger?.ports) throw new HarnessError('No local stack is up', 'run `npm run provision` first');
   const env = loadHarnessEnv();
-  const desc = descOverride ?? describeStack(env, loadPinSet(env.HARNESS_PINS));
+  // the stack's own description: commands run later (lifecycle recipes, scenarios) may have another environment
+  const saved = existsSync(descriptionFile(state)) ? (JSON.parse(readFileSync(descriptionFile(state), 'utf8')) as StackDescription) : undefined;
+  const desc = descOverride ?? saved ?? describeStack(env, loadPinSet(env.HARNESS_PINS));
   const tlsDir = join(state, 'tls');
   const ctx: LocalContext = {
     desc,

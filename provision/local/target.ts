@@ -17,7 +17,7 @@ import { isAlive, stopProcess } from './process.ts';
 import { createBrowserHome, createStackTls } from './tls.ts';
 import { COMPONENTS, keycloak, mlflow, postgres, proxy, s3 } from './components/index.ts';
 import { ensurePrerequisites, type Prerequisites } from './prerequisites.ts';
-import { realmInputs, reconcile } from './running-stack.ts';
+import { realmInputs, reconcile, saveDescription } from './running-stack.ts';
 
 
 /** Fingerprint of the applied configuration: a running stack is reused only when it matches. */
@@ -108,6 +108,7 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
     log: (name) => logPath(state, name),
   };
   ledgerFile.write({ fingerprint: fp, parts: fps, applied: label, createdAt: new Date().toISOString(), owner, ports: { ...ports }, venv: prereqs.venv, components: {} });
+  saveDescription(state, desc);
   const record = (name: string, entry: LedgerEntry) => {
     ledgerFile.update((l) => {
       l.components[name] = entry;
@@ -212,6 +213,8 @@ export async function teardownLocal(opts: { keepLogs?: boolean } = {}): Promise<
       if (alive) stopped.push(name);
     }
   }
+  // PostgreSQL's folder lives outside the state folder when the server runs as another user
+  rmSync(postgres.serverDir({ state }), { recursive: true, force: true });
   if (existsSync(state)) {
     if (opts.keepLogs) {
       // a failed start keeps only its logs: data, secrets and the CA key go

@@ -61,6 +61,9 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
           // the client's default (7 retries, exponential backoff) turns a failing server into minutes of waiting;
           // two retries still ride out a transient error
           MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2',
+          // no telemetry from the client (there is no network for it; its thread also races os.environ in 3.13)
+          MLFLOW_DISABLE_TELEMETRY: 'true',
+          DO_NOT_TRACK: 'true',
           ...env,
         },
         extendEnv: false,

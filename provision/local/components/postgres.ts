@@ -1,4 +1,5 @@
-import { chownSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
@@ -21,6 +22,17 @@ async function runAs(): Promise<{ uid?: number; gid?: number }> {
   return { uid, gid };
 }
 
+/**
+ * The folder of PostgreSQL's data, socket and password file. As root the server runs as `postgres`, which
+ * cannot enter a checkout under a private (0700) folder such as root's home: its folder then lives under
+ * /var/tmp, one per state folder, owned by `postgres` (0700) — the user's folders keep their permissions.
+ */
+export function serverDir(ctx: Pick<LocalContext, 'state'>): string {
+  if (process.getuid?.() !== 0) return join(ctx.state, 'postgres');
+  return join(SHARED_ROOT, createHash('sha256').update(ctx.state).digest('hex').slice(0, 16));
+}
+const SHARED_ROOT = '/var/tmp/mlflow-oidc-harness-postgres';
+
 export function superuserConfig(ctx: LocalContext, database = 'postgres'): pg.ClientConfig {
   return { host: '127.0.0.1', port: ctx.ports.postgres, user: 'postgres', password: ctx.secrets.postgresSuperuser, database };
 }
@@ -31,12 +43,17 @@ export async function start(ctx: LocalContext): Promise<LedgerEntry> {
   if (!existsSync(join(bin, 'postgres'))) {
     throw new HarnessError(`PostgreSQL ${ctx.desc.versions.postgresMajor} is not installed (${bin})`, 'run `npm run prereqs` (as root) to install it');
   }
-  const dir = join(ctx.state, 'postgres');
+  const dir = serverDir(ctx);
   const data = join(dir, 'data');
   const run = join(dir, 'run');
   const owner = await runAs();
   if (!existsSync(join(data, 'PG_VERSION'))) {
     rmSync(data, { recursive: true, force: true });
+    if (owner.uid !== undefined) {
+      mkdirSync(SHARED_ROOT, { recursive: true, mode: 0o755 });
+      chmodSync(SHARED_ROOT, 0o755);
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     mkdirSync(data, { recursive: true, mode: 0o700 });
     mkdirSync(run, { recursive: true });
     const pwfile = join(dir, 'pwfile');
