@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { HarnessError } from './errors.ts';
+import { installSignalHandlers } from './interrupts.ts';
 import { seconds } from './progress.ts';
 
 // This project supports Node 20; the SDK's notice about its future Node 22 requirement is not for our users.
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const started = Date.now();
+installSignalHandlers();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -2,7 +2,10 @@ import { HarnessError } from '../errors.ts';
 import { info } from '../progress.ts';
 import { FaultableStack } from '../scenarios/phases.ts';
 import { claimsWithChecks, runControl, writeControlsReport, type ControlResult } from '../scenarios/run-controls.ts';
-import { Control, listYaml, loadYaml, resolveYaml } from '../scenarios/schema.ts';
+import { Control, listYaml, loadYaml, validFaultFiles } from '../scenarios/schema.ts';
+import { loadHarnessEnv } from '../config/env.ts';
+import { loadPinSet } from '../config/pin-sets.ts';
+import { describeStack } from '../config/stack.ts';
 import { selectedTarget } from './target.ts';
 
 /**
@@ -14,8 +17,13 @@ export async function controls(args: string[]): Promise<number> {
   const ci = args.includes('--ci');
   const named = args.filter((a) => !a.startsWith('--'));
   const all = listYaml('controls');
-  const files = named.length ? named.map((a) => resolveYaml('controls', a)) : all.filter((f) => !ci || loadYaml(f, Control).spec.ci);
-  const specs = files.map((f) => ({ file: f, control: loadYaml(f, Control) }));
+  const env = loadHarnessEnv();
+  const desc = describeStack(env, loadPinSet(env.HARNESS_PINS));
+  const given = named.length ? named : all.filter((f) => !ci || loadYaml(f, Control).spec.ci);
+  const { valid, invalid } = validFaultFiles('controls', given, Control, desc);
+  for (const i of invalid) info(`✖ invalid control file — ${i.error}`);
+  if (valid.length === 0) throw new HarnessError(`No valid control file among ${given.length} given`, 'fix the files named above');
+  const specs = valid.map((v) => ({ file: v.file, control: v.doc }));
   // controls that take the server down for good (lifecycle) go last
   const lifecycleLast = specs.sort((a, b) => Number(a.control.spec.expectRed?.includes('C32') ?? false) - Number(b.control.spec.expectRed?.includes('C32') ?? false));
   const stack = await FaultableStack.open();
@@ -35,10 +43,11 @@ export async function controls(args: string[]): Promise<number> {
   // coverage: every claim with a check is expected red by some control (judged over the whole catalogue)
   const covered = new Set(all.flatMap((f) => loadYaml(f, Control).spec.expectRed ?? []));
   const uncovered = claimsWithChecks().filter((c) => !covered.has(c));
-  writeControlsReport(results, uncovered);
+  writeControlsReport(results, uncovered, invalid);
   const missed = results.filter((r) => !r.caught);
   info(`\nControls: ${results.length - missed.length}/${results.length} caught — reports/controls.json`);
   for (const r of results) info(`  ${r.caught ? '✔' : '✖'} ${r.id.padEnd(28)} ${String(r.seconds).padStart(6)}s  expected ${r.expectedRed.join(',') || '(any)'}  observed ${r.observedRed.join(',') || 'none'}`);
   if (uncovered.length) info(`Claims with checks but no control: ${uncovered.join(', ')}`);
-  return missed.length === 0 && uncovered.length === 0 ? 0 : 1;
+  for (const i of invalid) info(`  ✖ invalid: ${i.error}`);
+  return missed.length === 0 && uncovered.length === 0 && invalid.length === 0 ? 0 : 1;
 }

@@ -6,7 +6,10 @@ import { runScenario, writeScenarioReport, type ScenarioResult } from '../scenar
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.ts';
-import { jsonSchemas, listYaml, loadYaml, resolveYaml, Scenario } from '../scenarios/schema.ts';
+import { jsonSchemas, listYaml, loadYaml, Scenario, validFaultFiles } from '../scenarios/schema.ts';
+import { loadHarnessEnv } from '../config/env.ts';
+import { loadPinSet } from '../config/pin-sets.ts';
+import { describeStack } from '../config/stack.ts';
 import { selectedTarget } from './target.ts';
 
 /** `npm run scenarios`: the catalogue (`-- --schemas` rewrites the JSON Schemas for editors). */
@@ -30,8 +33,13 @@ export async function listScenarios(args: string[] = []): Promise<number> {
 export async function scenario(args: string[]): Promise<number> {
   if (selectedTarget() !== 'local') throw new HarnessError('Scenarios need a target that can be provisioned', 'use HARNESS_TARGET=local');
   if (args.length === 0) throw new HarnessError('Name a scenario', 'run `npm run scenarios` for the list, then `npm run scenario -- <id>` (or `all`)');
-  const files = args[0] === 'all' ? listYaml('scenarios') : args.map((a) => resolveYaml('scenarios', a));
-  for (const f of files) loadYaml(f, Scenario); // validate all before touching the stack
+  const env = loadHarnessEnv();
+  const desc = describeStack(env, loadPinSet(env.HARNESS_PINS));
+  // validate all before touching the stack; a file with a mistake is reported and the others run
+  const { valid, invalid } = validFaultFiles('scenarios', args[0] === 'all' ? listYaml('scenarios') : args, Scenario, desc);
+  for (const i of invalid) info(`✖ invalid scenario file — ${i.error}`);
+  if (valid.length === 0) throw new HarnessError(`No valid scenario file among ${args[0] === 'all' ? 'the catalogue' : args.length}`, 'fix the files named above');
+  const files = valid.map((v) => v.file);
   const stack = await FaultableStack.open();
   const results: ScenarioResult[] = [];
   try {
@@ -43,5 +51,6 @@ export async function scenario(args: string[]): Promise<number> {
   const failed = results.filter((r) => !r.symptom || !r.recovery);
   info(`\nScenarios: ${results.length - failed.length}/${results.length} reproduced and cured — reports/scenarios.json`);
   for (const r of results) info(`  ${r.symptom && r.recovery ? '✔' : '✖'} ${r.id.padEnd(30)} ${r.seconds}s`);
-  return failed.length === 0 ? 0 : 1;
+  for (const i of invalid) info(`  ✖ invalid: ${i.error}`);
+  return failed.length === 0 && invalid.length === 0 ? 0 : 1;
 }

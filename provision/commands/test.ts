@@ -4,6 +4,7 @@ import { HarnessError } from '../errors.ts';
 import { projectRoot, stateDir } from '../paths.ts';
 import { readDescriptor } from '../targets/descriptor.ts';
 import { info, step } from '../progress.ts';
+import { deferInterrupts } from '../interrupts.ts';
 import { describeRemote } from '../targets/remote.ts';
 import { remotePython, selectedTarget } from './target.ts';
 
@@ -23,30 +24,34 @@ export async function test(args: string[]): Promise<number> {
     descriptor = r.descriptor;
   }
   // Ctrl-C reaches Playwright too; stay alive until the teardown below has run.
-  process.on('SIGINT', () => info('Interrupted: finishing the run and tearing down what it provisioned.'));
-  process.on('SIGTERM', () => info('Terminated: finishing the run and tearing down what it provisioned.'));
+  let runner: ReturnType<typeof execa> | undefined;
+  // a SIGTERM/SIGHUP sent to this process alone must stop the runner too
+  const undefer = deferInterrupts((signal) => runner?.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
   try {
-    return await runPlaywright(args, descriptor.caCertPath);
+    return await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
   } finally {
     if (ownStack && process.env.HARNESS_KEEP_STACK !== '1') {
       await step('tear down the stack this run provisioned', () => teardownLocal());
     } else if (ownStack) {
       info('HARNESS_KEEP_STACK=1: the stack stays up; `npm run teardown` stops it.');
     }
+    undefer();
   }
 }
 
 /** The stack's spec projects, unless the caller names projects. */
 export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm', 'lifecycle'];
 
-async function runPlaywright(args: string[], caCertPath: string | undefined): Promise<number> {
+async function runPlaywright(args: string[], caCertPath: string | undefined, started: (p: ReturnType<typeof execa>) => void = () => undefined): Promise<number> {
   const projects = args.some((a) => a.startsWith('--project')) ? [] : SPEC_PROJECTS.map((p) => `--project=${p}`);
-  const r = await execa('npx', ['playwright', 'test', ...projects, ...args], {
+  const child = execa('npx', ['playwright', 'test', ...projects, ...args], {
     cwd: projectRoot,
     stdio: 'inherit',
     reject: false,
     env: { ...(caCertPath ? { NODE_EXTRA_CA_CERTS: caCertPath } : {}) },
   });
+  started(child);
+  const r = await child;
   return r.exitCode ?? 1;
 }
 

@@ -72,3 +72,18 @@ export function fingerprints(desc: StackDescription): { base: string; realm: str
   const parts = { base: hash(base), realm: hash(keycloak), mlflow: hash(mlflow) };
   return { ...parts, all: hash(parts) };
 }
+
+/**
+ * Checks what the schema cannot: that the personas and groups an override names exist in the description.
+ * Returns the problems as `path: what is wrong (what is allowed)`, empty when the override fits.
+ */
+export function overrideProblems(desc: StackDescription, o: StackOverrides, path = 'overrides'): string[] {
+  const problems: string[] = [];
+  const personas: string[] = desc.keycloak.personas.map((p) => p.key);
+  const groups = desc.keycloak.groups.map((g) => g.name);
+  for (const [key, list] of Object.entries(o.keycloak?.personaGroups ?? {})) {
+    if (!personas.includes(key)) problems.push(`${path}.keycloak.personaGroups.${key}: unknown persona "${key}" (personas: ${personas.join(', ')})`);
+    for (const g of list) if (!groups.includes(g)) problems.push(`${path}.keycloak.personaGroups.${key}: unknown group "${g}" (groups: ${groups.join(', ')})`);
+  }
+  return problems;
+}

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import pWaitFor, { TimeoutError } from 'p-wait-for';
 import { HarnessError } from '../errors.ts';
+import { interrupted } from '../interrupts.ts';
 import type { LedgerEntry } from './ledger.ts';
 
 export interface SpawnSpec {
@@ -21,6 +22,8 @@ export interface SpawnSpec {
  * (node:child_process, not execa: the log descriptor must go to the child itself so the process outlives this CLI.)
  */
 export function spawnDetached(spec: SpawnSpec): LedgerEntry {
+  // after a Ctrl-C nothing new starts: the clean-up may already have read the ledger
+  if (interrupted()) throw new HarnessError(`${spec.name}: not started, the harness is stopping`);
   const fd = openSync(spec.log, 'a');
   try {
     const child = spawn(spec.command, spec.args, {

@@ -9,6 +9,7 @@ import { HarnessError } from '../errors.ts';
 import { configureRealm } from '../keycloak/realm.ts';
 import { cacheDir, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
+import { interrupted, onInterrupt } from '../interrupts.ts';
 import { pinsOf, writeDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';
 import { generateSecrets, logPath, type LocalContext, type StackPorts } from './context.ts';
 import { LedgerFile, type Ledger, type LedgerEntry } from './ledger.ts';
@@ -81,6 +82,8 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
 
   info(`Pin set ${describePinSet(set)}`);
   const prereqs = await step('prerequisites', () => ensurePrerequisites(env, set));
+  // Ctrl-C, SIGTERM or SIGHUP from here on: stop what was started (the ledger records it as it starts)
+  const release = onInterrupt(() => teardownLocal({ keepLogs: true }));
   await assertLocalhostNames(desc);
   await assertPortFree(desc.hosts.httpsPort, '127.0.0.1', 'HARNESS_HTTPS_PORT');
 
@@ -116,22 +119,15 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
     return entry;
   };
 
-  // Ctrl-C while components start: stop what was started instead of leaving it running
-  const onInterrupt = () => {
-    info('Interrupted: stopping what was started.');
-    void teardownLocal().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
   try {
     await startComponents(ctx, prereqs, record);
   } catch (error) {
+    if (interrupted()) await new Promise(() => undefined); // the signal handler is stopping everything and exits
     info('Start failed: stopping what was started (logs are kept in the message above).');
     await teardownLocal({ keepLogs: true });
     throw error;
   } finally {
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
+    release();
   }
 
   const descriptor = localDescriptor(ctx, set, prereqs, browserHome);

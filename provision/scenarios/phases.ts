@@ -5,6 +5,7 @@ import { startComponent, stopComponent } from '../local/running-stack.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { projectRoot, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
+import { onInterrupt } from '../interrupts.ts';
 import { readDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';
 
 /** A stack held for scenario or control runs: remembers whether it was provisioned here, to tear it down after. */
@@ -21,6 +22,12 @@ export class FaultableStack {
   static async open(): Promise<FaultableStack> {
     const r = await step('stack with the default configuration', () => provisionLocal('test'));
     const stack = new FaultableStack(r.descriptor, !r.reused);
+    // interrupted between phases: a stack this run provisioned goes; a user's stack is reconfigured to its
+    // default by the next command that provisions (its fingerprint says which configuration it has)
+    onInterrupt(async () => {
+      if (stack.own) await teardownLocal();
+      else info('The stack keeps the configuration of the interrupted phase; `npm run provision` restores the default.');
+    });
     const setup = await stack.playwright(['--project=setup'], {}, 'silent');
     if (setup !== 0) info('warning: persona setup failed on the default stack; expectations needing tokens will fail');
     return stack;

@@ -68,9 +68,9 @@ export async function runControl(file: string, stack: FaultableStack, opts: { li
   return result;
 }
 
-export function writeControlsReport(results: ControlResult[], uncoveredClaims: string[]): void {
+export function writeControlsReport(results: ControlResult[], uncoveredClaims: string[], invalid: { file: string; error: string }[] = []): void {
   mkdirSync(reportsDir, { recursive: true });
-  writeFileSync(join(reportsDir, 'controls.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), controls: results, claimsWithoutControl: uncoveredClaims }, null, 2)}\n`);
+  writeFileSync(join(reportsDir, 'controls.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), controls: results, claimsWithoutControl: uncoveredClaims, invalid }, null, 2)}\n`);
 }
 
 export const controlId = (file: string) => basename(file, '.yaml');

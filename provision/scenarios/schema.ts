@@ -2,7 +2,8 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { StackOverrides } from '../config/overrides.ts';
+import { overrideProblems, StackOverrides } from '../config/overrides.ts';
+import type { StackDescription } from '../config/stack.ts';
 import { PinSetFile } from '../config/pin-sets.ts';
 import { HarnessError } from '../errors.ts';
 import { projectRoot } from '../paths.ts';
@@ -109,6 +110,16 @@ export const Control = z.object({
 }).strict();
 export type Control = z.infer<typeof Control>;
 
+/** Reads and validates a scenario or control file against the schema and the stack description. */
+export function loadFaultFile<T extends Scenario | Control>(file: string, schema: z.ZodType<T>, desc: StackDescription): T {
+  const doc = loadYaml(file, schema);
+  const problems = doc.kind === 'Scenario'
+    ? [...overrideProblems(desc, doc.spec.fault.overrides, 'spec.fault.overrides'), ...overrideProblems(desc, doc.spec.fix.overrides, 'spec.fix.overrides')]
+    : overrideProblems(desc, doc.spec.fault.overrides, 'spec.fault.overrides');
+  if (problems.length) throw new HarnessError(`${file}: ${problems[0]}`, 'see scenarios/README.md for the format');
+  return doc;
+}
+
 /** Reads and validates a YAML file; errors name the file and the first problem's path. */
 export function loadYaml<T>(file: string, schema: z.ZodType<T>): T {
   if (!existsSync(file)) throw new HarnessError(`No such file: ${file}`);
@@ -119,11 +130,24 @@ export function loadYaml<T>(file: string, schema: z.ZodType<T>): T {
     throw new HarnessError(`${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
   const r = schema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new HarnessError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}`, 'see scenarios/README.md for the format');
-  }
+  if (!r.success) throw new HarnessError(`${file}: ${firstProblem(r.error.issues)}`, 'see scenarios/README.md for the format');
   return r.data;
+}
+
+/**
+ * The problem to tell first: a misspelt key (with the missing key it was probably meant to be) before what its
+ * absence makes missing; otherwise the first issue.
+ */
+function firstProblem(issues: z.core.$ZodIssue[]): string {
+  const at = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
+  const unknown = issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown && unknown.code === 'unrecognized_keys') {
+    const parent = at(unknown.path);
+    const missing = issues.filter((i) => i.code === 'invalid_type' && i.path.length === unknown.path.length + 1 && at(i.path.slice(0, -1)) === parent).map((i) => String(i.path[i.path.length - 1]));
+    return `${parent}: unknown key${unknown.keys.length > 1 ? 's' : ''} ${unknown.keys.map((k) => `\`${k}\``).join(', ')}${missing.length ? ` (did you mean ${missing.map((k) => `\`${k}\``).join(', ')}?)` : ''}`;
+  }
+  const i = issues[0]!;
+  return `${at(i.path)}: ${i.message}`;
 }
 
 /** Resolves `<id>` (a file in the folder) or a path to a YAML file. */
@@ -144,4 +168,28 @@ export function listYaml(folder: 'scenarios' | 'controls'): string[] {
 /** JSON Schemas for editors (`# yaml-language-server: $schema=...`). */
 export function jsonSchemas(): { scenario: unknown; control: unknown; pinSet: unknown } {
   return { scenario: z.toJSONSchema(Scenario, { io: 'input' }), control: z.toJSONSchema(Control, { io: 'input' }), pinSet: z.toJSONSchema(PinSetFile, { io: 'input' }) };
+}
+
+export interface InvalidFile {
+  file: string;
+  error: string;
+}
+
+/**
+ * Resolves and validates the files a batch run was given. A file with a mistake is reported (one line naming
+ * the file, the key and what is allowed) and left out; the others run.
+ */
+export function validFaultFiles<T extends Scenario | Control>(folder: 'scenarios' | 'controls', given: string[], schema: z.ZodType<T>, desc: StackDescription) {
+  const valid: { file: string; doc: T }[] = [];
+  const invalid: InvalidFile[] = [];
+  for (const g of given) {
+    try {
+      const file = resolveYaml(folder, g);
+      valid.push({ file, doc: loadFaultFile(file, schema, desc) });
+    } catch (e) {
+      if (!(e instanceof HarnessError)) throw e;
+      invalid.push({ file: g, error: e.line() });
+    }
+  }
+  return { valid, invalid };
 }

@@ -22,7 +22,7 @@ test('the named pin sets: seed, buun-bump, newest', () => {
   expect(pinSetNames()).toEqual(['buun-bump', 'newest', 'seed']);
   expect(loadPinSet('seed')).toMatchObject({ pins: { mlflow: '3.6.0', mlflowOidcAuth: '5.6.1' }, chart: '1.8.0', adapter: { generation: '5' } });
   expect(loadPinSet('buun-bump')).toMatchObject({ pins: { mlflow: '3.13.0', mlflowOidcAuth: '7.3.1' }, chart: '1.8.5', adapter: { generation: '6-7' } });
-  expect(loadPinSet('newest')).toMatchObject({ pins: { mlflow: '3.17.2', mlflowOidcAuth: '11.0.2' }, python: '3.12', chart: '1.11.5' });
+  expect(loadPinSet('newest')).toMatchObject({ pins: { mlflow: '3.17.2', mlflowOidcAuth: '11.0.2' }, python: '3.13', chart: '1.11.5' });
 });
 
 test('each pin set renders its app name: the seed keeps oidc-auth-fastapi, later generations get oidc-auth with a reason', () => {
@@ -39,7 +39,7 @@ test('each pin set renders its app name: the seed keeps oidc-auth-fastapi, later
 test('a Dockerfile-only bump to known pins takes that pin set\'s Python, chart and settings', () => {
   const f = dockerfile('FROM burakince/mlflow:3.13.0\nRUN pip install --no-cache-dir \\\n    mlflow-oidc-auth[full]==7.3.1 \\\n    cachelib[filesystem]\n');
   const set = loadPinSet(f);
-  expect(set).toMatchObject({ chart: '1.8.5', python: '3.11', adapter: { generation: '6-7' } });
+  expect(set).toMatchObject({ chart: '1.8.5', python: '3.13', adapter: { generation: '6-7' } });
   expect(describeStack(env(), set).mlflow.appName).toBe('oidc-auth');
 });
 

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { applyOverrides, fingerprints, StackOverrides } from '../../provision/config/overrides.ts';
@@ -7,7 +8,7 @@ import { loadPinSet } from '../../provision/config/pin-sets.ts';
 import { describeStack } from '../../provision/config/stack.ts';
 import { projectRoot } from '../../provision/paths.ts';
 import { claimsWithChecks } from '../../provision/scenarios/run-controls.ts';
-import { Control, jsonSchemas, listYaml, loadYaml, Scenario } from '../../provision/scenarios/schema.ts';
+import { Control, jsonSchemas, listYaml, loadYaml, Scenario, validFaultFiles } from '../../provision/scenarios/schema.ts';
 import { HarnessError } from '../../provision/errors.ts';
 
 const desc = () => describeStack(loadHarnessEnv({}, join(projectRoot, 'no-such-file')), loadPinSet('seed'));
@@ -54,4 +55,19 @@ test('a malformed scenario is refused naming the file and the field', () => {
 
 test('an override naming an unknown persona is refused', () => {
   expect(() => applyOverrides(desc(), { keycloak: { personaGroups: { nobody: [] } } })).toThrow(/unknown persona "nobody"/);
+});
+
+test('a user\'s fault file with an unknown group is reported in one line and the batch keeps the valid files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+  const bad = join(dir, 'bad-group.yaml');
+  writeFileSync(bad, 'apiVersion: harness/v1\nkind: Control\nmetadata: { name: bad-group, title: x }\nspec:\n  description: x\n  fault:\n    overrides:\n      keycloak: { personaGroups: { outsider: [mlflow-usres] } }\n');
+  const typo = join(dir, 'typo.yaml');
+  writeFileSync(typo, 'apiVersion: harness/v1\nkind: Control\nmetadata: { name: typo, title: x }\nspec:\n  description: x\n  falut: {}\n');
+  const { valid, invalid } = validFaultFiles('controls', [bad, typo, 'no-prometheus', 'no-such-control'], Control, desc());
+  expect(valid.map((v) => v.doc.metadata.name)).toEqual(['no-prometheus']);
+  expect(invalid.map((i) => i.error)).toEqual([
+    expect.stringMatching(/bad-group\.yaml: spec\.fault\.overrides\.keycloak\.personaGroups\.outsider: unknown group "mlflow-usres" \(groups: mlflow-admins, mlflow-users\)/),
+    expect.stringMatching(/typo\.yaml: spec: unknown key `falut` \(did you mean `fault`\?\)/),
+    expect.stringMatching(/No control "no-such-control" — known: /),
+  ]);
 });

@@ -1,0 +1,111 @@
+/**
+ * Interrupts `npm run provision` at seeded random moments with the signals a user or a CI runner sends
+ * (Ctrl-C to the foreground group, Ctrl-C twice, SIGTERM, SIGHUP) and checks that nothing of the stack is left:
+ * no process started from the state folder, the public port free, no state folder but its logs.
+ * `npm run test:interrupts [-- --seed N --rounds N]`; the seed is printed so a failure can be replayed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { execa } from 'execa';
+import { projectRoot, stateDir } from '../../provision/paths.ts';
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const seed = Number(arg('seed') ?? Date.now() % 100_000);
+const rounds = Number(arg('rounds') ?? 4);
+const port = Number(process.env.HARNESS_HTTPS_PORT ?? 8443);
+
+/** mulberry32: a small seeded PRNG, so a run can be replayed from its printed seed. */
+function prng(a: number) {
+  return () => {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = prng(seed);
+
+const KINDS = [
+  { name: 'Ctrl-C', signals: ['SIGINT'], group: true },
+  { name: 'Ctrl-C twice', signals: ['SIGINT', 'SIGINT'], group: true },
+  { name: 'SIGTERM', signals: ['SIGTERM'], group: false },
+  { name: 'SIGHUP', signals: ['SIGHUP'], group: true },
+] as const;
+
+const portFree = () => new Promise<boolean>((resolve) => {
+  const s = createServer();
+  s.once('error', () => resolve(false));
+  s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+});
+
+/** Processes whose command line names the state folder or the PostgreSQL folder of this stack. */
+async function leftovers(): Promise<string[]> {
+  const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
+  const state = stateDir();
+  return ps.stdout.split('\n').filter((l) => (l.includes(state) || l.includes('mlflow-oidc-harness-postgres')) && !l.includes('provision-interrupts'));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function round(i: number): Promise<string[]> {
+  const kind = KINDS[i % KINDS.length]!;
+  const offset = Math.round(3 + random() * 42);
+  process.stdout.write(`round ${i + 1}: ${kind.name} ${offset}s into \`npm run provision\` … `);
+  // its own process group, as a terminal's foreground job
+  const child = spawn('npm', ['run', '-s', 'provision'], { cwd: projectRoot, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const early = await Promise.race([sleep(offset * 1000).then(() => false), exited.then(() => true)]);
+  if (!early) {
+    for (const [n, sig] of kind.signals.entries()) {
+      if (n > 0) await sleep(300);
+      try {
+        process.kill(kind.group ? -child.pid! : child.pid!, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  const code = await Promise.race([exited, sleep(120_000).then(() => 'hung' as const)]);
+  const problems: string[] = [];
+  if (code === 'hung') {
+    problems.push('provision did not exit within 120 s of the signal');
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  const left = await leftovers();
+  if (left.length) problems.push(`processes left: ${left.join(' | ')}`);
+  if (!(await portFree())) problems.push(`port ${port} is still bound`);
+  const state = stateDir();
+  const rest = existsSync(state) ? readdirSync(state).filter((f) => f !== 'logs') : [];
+  if (rest.length) problems.push(`state folder keeps ${rest.join(', ')}`);
+  if (existsSync('/var/tmp/mlflow-oidc-harness-postgres') && readdirSync('/var/tmp/mlflow-oidc-harness-postgres').length) problems.push('PostgreSQL folder left under /var/tmp');
+  process.stdout.write(`${early ? 'provision finished before the signal; ' : ''}exit ${String(code)} — ${problems.length ? `FAILED: ${problems.join('; ')}` : 'nothing left'}\n`);
+  if (problems.length) process.stdout.write(`${stderr.trim().split('\n').slice(-8).join('\n')}\n`);
+  // a round that completed provisioning leaves a stack up: take it down for the next round
+  await execa('npm', ['run', '-s', 'teardown'], { cwd: projectRoot, reject: false });
+  return problems;
+}
+
+async function main(): Promise<number> {
+  process.stdout.write(`Interrupt test: seed ${seed}, ${rounds} rounds (replay: npm run test:interrupts -- --seed ${seed} --rounds ${rounds})\n`);
+  await execa('npm', ['run', '-s', 'teardown'], { cwd: projectRoot, reject: false });
+  let failed = 0;
+  for (let i = 0; i < rounds; i++) if ((await round(i)).length) failed++;
+  process.stdout.write(`${rounds - failed} passed, ${failed} failed\n`);
+  return failed ? 1 : 0;
+}
+
+main().then((c) => process.exit(c), (e: unknown) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(70);
+});
