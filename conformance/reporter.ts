@@ -54,14 +54,16 @@ export default class ConformanceReporter implements Reporter {
     const ids = claimIds(test.titlePath().join(' '));
     if (ids.length === 0) return;
     const skip = test.annotations.find((a) => a.type === 'skip')?.description ?? result.annotations.find((a) => a.type === 'skip')?.description;
+    // a test's annotations show up on the test and on its result: each once
+    const annotated = (type: string) => [...new Set([...test.annotations, ...result.annotations].filter((a) => a.type === type).map((a) => a.description ?? ''))];
     const record: CheckRecord = {
       title: test.title,
       project: test.parent.project()?.name ?? '',
       status: result.status,
       durationMs: result.duration,
-      differences: [...test.annotations, ...result.annotations].filter((a) => a.type === 'differs').map((a) => a.description ?? ''),
-      evidence: [...test.annotations, ...result.annotations].filter((a) => a.type === 'evidence').map((a) => a.description ?? ''),
-      observations: [...test.annotations, ...result.annotations].filter((a) => a.type === 'observation').map((a) => a.description ?? ''),
+      differences: annotated('differs'),
+      evidence: annotated('evidence'),
+      observations: annotated('observation'),
       ...(skip ? { skipReason: skip } : {}),
       ...(result.error?.message ? { error: result.error.message.split('\n')[0] } : {}),
     };

@@ -97,7 +97,9 @@ export function diffReports(a: ConformanceReport, b: ConformanceReport): BumpRep
       const ey = said(y);
       if (x?.status !== y?.status || !same(ex, ey)) checks.push({ title, from: x?.status ?? 'absent', to: y?.status ?? 'absent', evidence: { from: ex, to: ey } });
     }
-    if (from === to) {
+    // the same verdict for other reasons (another declared difference) is a change worth showing too
+    const diffs = (c: typeof ca) => [...new Set((c?.checks ?? []).flatMap((k) => k.differences))].sort().join(',');
+    if (from === to && diffs(ca) === diffs(cb)) {
       unchanged.push(id);
       continue;
     }

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { execa } from 'execa';
+import { findLeaks, stackSecrets } from '../secret-scan.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { HarnessError } from '../errors.ts';
 import { projectRoot, stateDir } from '../paths.ts';
@@ -28,7 +30,11 @@ export async function test(args: string[]): Promise<number> {
   // a SIGTERM/SIGHUP sent to this process alone must stop the runner too
   const undefer = deferInterrupts((signal) => runner?.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
   try {
-    return await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
+    const { code, output } = await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
+    const leaks = await step('search the run\'s outputs for the stack\'s secrets', () =>
+      findLeaks(stackSecrets(stateDir(), descriptor.personas.map((p) => p.email)), [reportDir(), outputDir()], { 'the runner\'s output': output }));
+    for (const l of leaks) info(`✖ secret ${l.secret} appears in ${l.where}`);
+    return leaks.length ? 1 : code;
   } finally {
     if (ownStack && process.env.HARNESS_KEEP_STACK !== '1') {
       await step('tear down the stack this run provisioned', () => teardownLocal());
@@ -42,22 +48,29 @@ export async function test(args: string[]): Promise<number> {
 /** The stack's spec projects, unless the caller names projects. */
 export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm', 'lifecycle'];
 
-async function runPlaywright(args: string[], caCertPath: string | undefined, started: (p: ReturnType<typeof execa>) => void = () => undefined): Promise<number> {
+/** Where Playwright writes its reports and results (as playwright.config.ts reads them). */
+const reportDir = () => resolve(projectRoot, process.env.HARNESS_REPORT_DIR ?? 'reports');
+const outputDir = () => resolve(projectRoot, process.env.HARNESS_OUTPUT_DIR ?? 'test-results');
+
+async function runPlaywright(args: string[], caCertPath: string | undefined, started: (p: ReturnType<typeof execa>) => void = () => undefined): Promise<{ code: number; output: string }> {
   const projects = args.some((a) => a.startsWith('--project')) ? [] : SPEC_PROJECTS.map((p) => `--project=${p}`);
+  // shown as it comes and kept, so the run's output can be searched for secrets
   const child = execa('npx', ['playwright', 'test', ...projects, ...args], {
     cwd: projectRoot,
-    stdio: 'inherit',
+    stdin: 'inherit',
+    stdout: ['pipe', 'inherit'],
+    stderr: ['pipe', 'inherit'],
     reject: false,
     env: { ...(caCertPath ? { NODE_EXTRA_CA_CERTS: caCertPath } : {}) },
   });
   started(child);
   const r = await child;
-  return r.exitCode ?? 1;
+  return { code: r.exitCode ?? 1, output: `${String(r.stdout)}\n${String(r.stderr)}` };
 }
 
 /** Runs the specs against the stack that is up, without provisioning or teardown. */
 export async function specs(args: string[]): Promise<number> {
   const descriptor = readDescriptor(stateDir());
   if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
-  return runPlaywright(args, descriptor.caCertPath);
+  return (await runPlaywright(args, descriptor.caCertPath)).code;
 }

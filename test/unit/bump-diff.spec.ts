@@ -38,3 +38,9 @@ test('not-applicable is never worse, and identical reports have no change', () =
   expect(diffReports(a, b).changed[0]!.worse).toBe(false);
   expect(diffReports(a, a).changed).toEqual([]);
 });
+
+test('a claim that differs for another reason after the bump is shown, not as worse', () => {
+  const a = report('x', [{ id: 'C13', verdict: 'differs', checks: [check('[C13] refused', 'passed', { differences: ['no-group-means-group-detection-error'] })] }]);
+  const b = report('y', [{ id: 'C13', verdict: 'differs', checks: [check('[C13] refused', 'passed', { differences: ['login-error-wording'] })] }]);
+  expect(diffReports(a, b).changed.map((c) => [c.claim, c.from, c.to, c.worse])).toEqual([['C13', 'differs', 'differs', false]]);
+});
