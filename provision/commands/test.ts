@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeDiagnostics } from '../diagnostics.ts';
 import { execa } from 'execa';
 import { findLeaks, stackSecrets } from '../secret-scan.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
@@ -31,9 +32,14 @@ export async function test(args: string[]): Promise<number> {
   const undefer = deferInterrupts((signal) => runner?.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
   try {
     const { code, output } = await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
-    const leaks = await step('search the run\'s outputs for the stack\'s secrets', () =>
-      findLeaks(stackSecrets(stateDir(), descriptor.personas.map((p) => p.email)), [reportDir(), outputDir()], { 'the runner\'s output': output }));
+    const secrets = stackSecrets(stateDir(), descriptor.personas.map((p) => p.email));
+    const leaks = await step('search the run\'s outputs for the stack\'s secrets', () => findLeaks(secrets, [reportDir(), outputDir()], { 'the runner\'s output': output }));
     for (const l of leaks) info(`✖ secret ${l.secret} appears in ${l.where}`);
+    if (code !== 0) {
+      const d = writeDiagnostics(stateDir(), join(reportDir(), 'diagnostics'), outputDir(), secrets);
+      const down = Object.entries(d.components).filter(([, c]) => !c.running).map(([n]) => n);
+      info(`Diagnostics in ${d.folder}/: ${d.failed === 'infrastructure' ? `the stack failed (not running: ${down.join(', ')})` : 'the stack was up: the product or a check failed'}; component log tails, the applied configuration and the failed checks' traces`);
+    }
     return leaks.length ? 1 : code;
   } finally {
     if (ownStack && process.env.HARNESS_KEEP_STACK !== '1') {
