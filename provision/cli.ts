@@ -21,6 +21,7 @@ const commands: Record<string, { describe: string; run: Command }> = {
   controls: { describe: 'negative controls: faults that must turn named claims red ([<id|fault.yaml>…] [--ci])', run: async (a) => (await import('./commands/controls.ts')).controls(a) },
   bump: { describe: 'run the suite on two pin sets and report what changed: [<from>] [<to>] (pin set, Dockerfile or git:<ref>)', run: async (a) => (await import('./commands/bump.ts')).bump(a) },
   compare: { describe: 'what changed between two saved conformance.json files (exit 1 when a claim got worse)', run: async (a) => (await import('./commands/compare.ts')).compare(a) },
+  bench: { describe: 'one npm test from no stack up, measured: reports/bench.json', run: async (a) => (await import('./commands/bench.ts')).bench(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
 };
 

@@ -1,4 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { LedgerFile } from '../local/ledger.ts';
 import { writeDiagnostics } from '../diagnostics.ts';
 import { execa } from 'execa';
 import { findLeaks, stackSecrets } from '../secret-scan.ts';
@@ -19,19 +21,26 @@ export async function test(args: string[]): Promise<number> {
   const target = selectedTarget();
   let ownStack = false;
   let descriptor;
+  const timings: Timings = { provisionSeconds: 0, suiteSeconds: 0, teardownSeconds: 0, components: {} };
+  const since = (t: number) => Math.round((Date.now() - t) / 100) / 10;
+  let t0 = Date.now();
   if (target === 'remote') {
     descriptor = await describeRemote(await remotePython());
   } else {
     const r = await step('provision the local stack', () => provisionLocal('test'));
     ownStack = !r.reused;
     descriptor = r.descriptor;
+    timings.components = new LedgerFile(stateDir()).read()?.readySeconds ?? {};
   }
+  timings.provisionSeconds = since(t0);
   // Ctrl-C reaches Playwright too; stay alive until the teardown below has run.
   let runner: ReturnType<typeof execa> | undefined;
   // a SIGTERM/SIGHUP sent to this process alone must stop the runner too
   const undefer = deferInterrupts((signal) => runner?.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
   try {
+    t0 = Date.now();
     const { code, output } = await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
+    timings.suiteSeconds = since(t0);
     const secrets = stackSecrets(stateDir(), descriptor.personas.map((p) => p.email));
     const leaks = await step('search the run\'s outputs for the stack\'s secrets', () => findLeaks(secrets, [reportDir(), outputDir()], { 'the runner\'s output': output }));
     for (const l of leaks) info(`✖ secret ${l.secret} appears in ${l.where}`);
@@ -43,12 +52,25 @@ export async function test(args: string[]): Promise<number> {
     return leaks.length ? 1 : code;
   } finally {
     if (ownStack && process.env.HARNESS_KEEP_STACK !== '1') {
+      t0 = Date.now();
       await step('tear down the stack this run provisioned', () => teardownLocal());
+      timings.teardownSeconds = since(t0);
     } else if (ownStack) {
       info('HARNESS_KEEP_STACK=1: the stack stays up; `npm run teardown` stops it.');
     }
     undefer();
+    mkdirSync(reportDir(), { recursive: true });
+    writeFileSync(join(reportDir(), 'timings.json'), `${JSON.stringify({ ...timings, reusedStack: !ownStack && target !== 'remote' }, null, 2)}\n`);
   }
+}
+
+/** Where the time of one `npm test` went (reports/timings.json; `npm run bench` reads it). */
+export interface Timings {
+  provisionSeconds: number;
+  suiteSeconds: number;
+  teardownSeconds: number;
+  /** Each component's seconds from its start to ready (local target, freshly provisioned). */
+  components: Record<string, number>;
 }
 
 /** The stack's spec projects, unless the caller names projects. */

@@ -20,6 +20,8 @@ export interface Ledger {
   createdAt: string;
   /** Set once every component is ready. */
   readyAt?: string;
+  /** Seconds each component (and the migration and realm set-up) took from its start to ready. */
+  readySeconds?: Record<string, number>;
   /** Who brought the stack up: `provision` keeps it after tests, `test` tears it down. */
   owner: 'provision' | 'test';
   /** Loopback ports handed to the components (see StackPorts). */

@@ -119,8 +119,9 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
     return entry;
   };
 
+  let readySeconds: Record<string, number> = {};
   try {
-    await startComponents(ctx, prereqs, record);
+    readySeconds = await startComponents(ctx, prereqs, record);
   } catch (error) {
     if (interrupted()) await new Promise(() => undefined); // the signal handler is stopping everything and exits
     info('Start failed: stopping what was started (logs are kept in the message above).');
@@ -134,35 +135,52 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
   writeDescriptor(state, descriptor);
   ledgerFile.update((l) => {
     l.readyAt = new Date().toISOString();
+    l.readySeconds = readySeconds;
   });
   return { reused: false, descriptor };
 }
 
-async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record: (n: string, e: LedgerEntry) => LedgerEntry) {
+/** Seconds from `since` until `fn` is done, recorded under `name` (the bench reads them from the ledger). */
+async function timed<T>(timings: Record<string, number>, name: string, since: number, fn: () => Promise<T>): Promise<T> {
+  const r = await fn();
+  timings[name] = Math.round((Date.now() - since) / 100) / 10;
+  return r;
+}
+
+async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record: (n: string, e: LedgerEntry) => LedgerEntry): Promise<Record<string, number>> {
   const { desc } = ctx;
+  const t: Record<string, number> = {};
   await step('PostgreSQL and S3', async () => {
+    const started = Date.now();
     const pg = record(postgres.NAME, await postgres.start(ctx));
     const gw = record(s3.NAME, s3.start(ctx, prereqs.versitygw));
-    await Promise.all([postgres.ready(ctx, pg), s3.ready(ctx, gw)]);
+    await Promise.all([timed(t, postgres.NAME, started, () => postgres.ready(ctx, pg)), timed(t, s3.NAME, started, () => s3.ready(ctx, gw))]);
     await Promise.all([postgres.configure(ctx), s3.configure(ctx)]);
   });
   const kcUrl = publicUrl(desc.hosts.keycloak, desc.hosts.httpsPort);
   const mlflowUrl = publicUrl(desc.hosts.mlflow, desc.hosts.httpsPort);
+  const kcStarted = Date.now();
   const kc = record(keycloak.NAME, keycloak.start(ctx, prereqs.keycloakHome, prereqs.javaHome));
   const px = record(proxy.NAME, proxy.start(ctx));
-  await step('MLflow database migration', () => mlflow.migrate(ctx, prereqs.venv));
+  const mlStarted = Date.now();
+  await step('MLflow database migration', () => timed(t, 'mlflow-migration', mlStarted, () => mlflow.migrate(ctx, prereqs.venv)));
   const ml = record(mlflow.NAME, mlflow.start(ctx, prereqs.venv));
   await Promise.all([
     step(`Keycloak ${desc.versions.keycloak} and realm ${desc.keycloak.realm}`, async () => {
-      await keycloak.ready(ctx, kc);
-      await proxy.ready(ctx, px, `${kcUrl}/realms/master`);
-      await configureRealm(realmInputs(ctx));
+      await timed(t, keycloak.NAME, kcStarted, () => keycloak.ready(ctx, kc));
+      await timed(t, proxy.NAME, kcStarted, () => proxy.ready(ctx, px, `${kcUrl}/realms/master`));
+      const realmStarted = Date.now();
+      await timed(t, 'realm', realmStarted, () => configureRealm(realmInputs(ctx)));
     }),
     step(`MLflow ${desc.versions.mlflow} + mlflow-oidc-auth ${desc.versions.mlflowOidcAuth}`, async () => {
-      await mlflow.ready(ctx, ml);
-      await proxy.ready(ctx, px, `${mlflowUrl}/health`);
+      // MLflow's own ready time: from its start to /health (after the migration)
+      await timed(t, mlflow.NAME, mlStarted, async () => {
+        await mlflow.ready(ctx, ml);
+        await proxy.ready(ctx, px, `${mlflowUrl}/health`);
+      });
     }),
   ]);
+  return t;
 }
 
 function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites, browserHome: string): TargetDescriptor {
