@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { projectRoot } from './paths.ts';
@@ -33,14 +34,31 @@ function* files(dir: string): Generator<string> {
   }
 }
 
-/** The text of a file to search: zip archives (Playwright traces) are searched entry by entry. */
+async function unzipped(file: string): Promise<string> {
+  const r = await execa('unzip', ['-p', file], { reject: false, encoding: 'latin1', maxBuffer: 200 * 1024 * 1024 });
+  return r.stdout;
+}
+
+/**
+ * The text of a file to search: zip archives (Playwright traces) entry by entry, and the HTML report together
+ * with the zip it embeds as a data: URL (its tests, errors and attachments).
+ */
 async function textOf(file: string): Promise<string> {
   if (statSync(file).size > 50 * 1024 * 1024) return '';
-  if (file.endsWith('.zip')) {
-    const r = await execa('unzip', ['-p', file], { reject: false, encoding: 'latin1', maxBuffer: 200 * 1024 * 1024 });
-    return r.stdout;
+  if (file.endsWith('.zip')) return unzipped(file);
+  const text = readFileSync(file, 'latin1');
+  const embedded = file.endsWith('.html') ? [...text.matchAll(/data:application\/zip;base64,([A-Za-z0-9+/=]+)/g)] : [];
+  const parts = [text];
+  for (const m of embedded) {
+    const dir = mkdtempSync(join(tmpdir(), 'report-zip-'));
+    try {
+      writeFileSync(join(dir, 'r.zip'), Buffer.from(m[1]!, 'base64'));
+      parts.push(await unzipped(join(dir, 'r.zip')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
-  return readFileSync(file, 'latin1');
+  return parts.join('\n');
 }
 
 export interface Leak {
