@@ -16,6 +16,10 @@ export const StackOverrides = z
         workers: z.string().optional(),
         allowedHosts: z.array(z.string()).optional(),
         exposePrometheus: z.boolean().optional(),
+        /** `--serve-artifacts` with `--artifacts-destination` (true) or `--default-artifact-root` (false). */
+        proxiedArtifactStorage: z.boolean().optional(),
+        /** Where artifacts go, e.g. s3://mlflow/ or another bucket. */
+        artifactsDestination: z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.*$/, 'an s3://<bucket>/<path> URI').optional(),
       })
       .strict()
       .optional(),
@@ -29,6 +33,10 @@ export const StackOverrides = z
           })
           .strict()
           .optional(),
+        /** Realm token and session settings (seconds), e.g. accessTokenLifespan, ssoSessionIdleTimeout. */
+        tokenSettings: z.record(z.string(), z.union([z.number().int().min(1), z.boolean()])).optional(),
+        /** Groups added to the realm (name and description). */
+        addGroups: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_-]+$/), description: z.string().default('') }).strict()).optional(),
         /** Group membership per persona key (admin, user1, user2, outsider). */
         personaGroups: z.record(z.string(), z.array(z.string())).optional(),
       })
@@ -52,6 +60,8 @@ export function applyOverrides(desc: StackDescription, o: StackOverrides = {}): 
   if (o.keycloak?.client) Object.assign(d.keycloak.client, defined(o.keycloak.client));
   if (o.keycloak?.groupsScope?.attachAs) d.keycloak.groupsScope.attachAs = o.keycloak.groupsScope.attachAs;
   if (o.keycloak?.groupsScope?.mapper) Object.assign(d.keycloak.groupsScope.mapper, defined(o.keycloak.groupsScope.mapper));
+  if (o.keycloak?.tokenSettings) Object.assign(d.keycloak.tokenSettings, o.keycloak.tokenSettings);
+  for (const g of o.keycloak?.addGroups ?? []) if (!d.keycloak.groups.some((x) => x.name === g.name)) d.keycloak.groups.push({ name: g.name, description: g.description });
   for (const [key, groups] of Object.entries(o.keycloak?.personaGroups ?? {})) {
     const p = d.keycloak.personas.find((x) => x.key === key);
     if (!p) throw new Error(`override names unknown persona "${key}" (known: ${d.keycloak.personas.map((x) => x.key).join(', ')})`);
@@ -80,7 +90,7 @@ export function fingerprints(desc: StackDescription): { base: string; realm: str
 export function overrideProblems(desc: StackDescription, o: StackOverrides, path = 'overrides'): string[] {
   const problems: string[] = [];
   const personas: string[] = desc.keycloak.personas.map((p) => p.key);
-  const groups = desc.keycloak.groups.map((g) => g.name);
+  const groups = [...desc.keycloak.groups.map((g) => g.name), ...(o.keycloak?.addGroups ?? []).map((g) => g.name)];
   for (const [key, list] of Object.entries(o.keycloak?.personaGroups ?? {})) {
     if (!personas.includes(key)) problems.push(`${path}.keycloak.personaGroups.${key}: unknown persona "${key}" (personas: ${personas.join(', ')})`);
     for (const g of list) if (!groups.includes(g)) problems.push(`${path}.keycloak.personaGroups.${key}: unknown group "${g}" (groups: ${groups.join(', ')})`);
