@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { info } from './progress.ts';
 
 /**
@@ -55,10 +56,53 @@ async function handle(signal: NodeJS.Signals): Promise<void> {
   process.exit(CODES[signal] ?? 1);
 }
 
+/** The parent of a process, from /proc (Linux); undefined when it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * `kill <pid of npm>` ends npm (and may end the shell and tsx between us and it) without a signal reaching this
+ * process, which would then go on alone. The nearest ancestors (tsx, sh, npm) are watched: when one is gone, it is
+ * handled as a hang-up.
+ */
+function watchAncestors(levels = 3): void {
+  const chain: number[] = [];
+  let pid = process.pid;
+  for (let i = 0; i < levels; i++) {
+    const parent = parentOf(pid);
+    if (!parent || parent <= 1) break;
+    chain.push(parent);
+    pid = parent;
+  }
+  if (chain.length === 0) return;
+  setInterval(() => {
+    if (!stopping && chain.some((p) => !alive(p))) void handle('SIGHUP');
+  }, 1000).unref();
+}
+
 let installed = false;
 /** Installs the handlers once, for the whole CLI run. */
 export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => void handle(s));
+  // the terminal or the parent may be gone while we clean up: a failed write must not end the clean-up
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  watchAncestors();
 }

@@ -3,7 +3,12 @@ const t0 = Date.now();
 const quiet = () => process.env.HARNESS_QUIET === '1';
 
 export function info(message: string): void {
-  if (!quiet()) process.stderr.write(`${message}\n`);
+  if (quiet()) return;
+  try {
+    process.stderr.write(`${message}\n`);
+  } catch {
+    /* the terminal is gone (EPIPE): the work goes on */
+  }
 }
 
 export async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {

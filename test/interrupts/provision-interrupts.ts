@@ -50,6 +50,12 @@ async function leftovers(): Promise<string[]> {
   return ps.stdout.split('\n').filter((l) => (l.includes(state) || l.includes('mlflow-oidc-harness-postgres')) && !l.includes('provision-interrupts'));
 }
 
+/** The harness's own CLI processes (provision/cli.ts), other than this test. */
+async function harnessProcesses(): Promise<string[]> {
+  const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
+  return ps.stdout.split('\n').filter((l) => l.includes('provision/cli.ts') && !l.includes('provision-interrupts'));
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function round(i: number): Promise<string[]> {
@@ -82,6 +88,12 @@ async function round(i: number): Promise<string[]> {
       /* gone */
     }
   }
+  // npm may return at once (SIGTERM/SIGHUP end it) while the harness's own process goes on stopping the stack:
+  // wait for that process to finish (bounded), then look for anything left
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline && (await harnessProcesses()).length > 0) await sleep(500);
+  const still = await harnessProcesses();
+  if (still.length) problems.push(`the harness itself still runs 90 s after the signal: ${still.join(' | ')}`);
   const left = await leftovers();
   if (left.length) problems.push(`processes left: ${left.join(' | ')}`);
   if (!(await portFree())) problems.push(`port ${port} is still bound`);
