@@ -21,6 +21,7 @@ const commands: Record<string, { describe: string; run: Command }> = {
   controls: { describe: 'negative controls: faults that must turn named claims red ([<id|fault.yaml>…] [--ci])', run: async (a) => (await import('./commands/controls.ts')).controls(a) },
   bump: { describe: 'run the suite on two pin sets and report what changed: [<from>] [<to>] (pin set, Dockerfile or git:<ref>)', run: async (a) => (await import('./commands/bump.ts')).bump(a) },
   compare: { describe: 'what changed between two saved conformance.json files (exit 1 when a claim got worse)', run: async (a) => (await import('./commands/compare.ts')).compare(a) },
+  'chart-parity': { describe: 'the chart\'s mlflow container (helm template) against what the local target runs: [--chart <version | path>]', run: async (a) => (await import('./commands/chart-parity.ts')).chartParity(a) },
   bench: { describe: 'one npm test from no stack up, measured: reports/bench.json', run: async (a) => (await import('./commands/bench.ts')).bench(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
 };
@@ -29,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const cmd = name ? commands[name] : undefined;
   if (!cmd) {
-    const list = Object.entries(commands).map(([k, v]) => `  ${k.padEnd(10)} ${v.describe}`).join('\n');
+    const list = Object.entries(commands).map(([k, v]) => `  ${k.padEnd(13)} ${v.describe}`).join('\n');
     process.stderr.write(`${name ? `Unknown command \`${name}\`.\n` : ''}Usage: npm run <command>\n${list}\n`);
     return 2;
   }

@@ -11,6 +11,8 @@ export interface StackSecrets {
   s3SecretKey: string;
   keycloakAdmin: string;
   clientSecret: string;
+  /** The Flask secret key the chart generates (Secret <fullname>-flask-server-secret-key) and passes to the server. */
+  flaskServerSecretKey?: string;
   personas: Record<string, string>;
 }
 
@@ -54,6 +56,7 @@ export function generateSecrets(desc: StackDescription): StackSecrets {
     s3SecretKey: randomPassword(40),
     keycloakAdmin: randomPassword(),
     clientSecret: randomPassword(),
+    flaskServerSecretKey: randomPassword(),
     personas: Object.fromEntries(desc.keycloak.personas.map((p) => [p.username, randomPassword(24)])),
   };
 }

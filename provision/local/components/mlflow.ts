@@ -43,6 +43,8 @@ export function environment(ctx: LocalContext): Record<string, string> {
     DO_NOT_TRACK: 'true',
     // buun-stack's extraEnvVars
     ...env,
+    // the chart's generated Flask secret key (envFrom secret <fullname>-flask-server-secret-key)
+    ...(secrets.flaskServerSecretKey ? { MLFLOW_FLASK_SERVER_SECRET_KEY: secrets.flaskServerSecretKey } : {}),
     // secret mlflow-oidc-config
     OIDC_CLIENT_ID: desc.keycloak.client.clientId,
     OIDC_CLIENT_SECRET: secrets.clientSecret,

@@ -1,0 +1,174 @@
+/**
+ * Where the local target knowingly runs MLflow differently from the chart: each placement with its reason
+ * (README, "Where the local target differs from the cluster deployment"). `chart-parity` calls a difference
+ * `declared` only when one of these explains it completely; anything else is `differs`.
+ *
+ * Strings may name `{placeholders}` filled from {@link PlacementValues} (one value per side of the comparison).
+ */
+
+/**
+ * The same thing spelt on each side: the chart's value (a cluster) and the local target's.
+ * Keys: `mlflowHost`, `chartPublicPort`/`localPublicPort`, `chartMlflowUrl`/`localMlflowUrl`,
+ * `chartKeycloakUrl`/`localKeycloakUrl`, `chartService`/`chartServicePort`, `chartListenHost`/`chartContainerPort`,
+ * `localHost`/`localMlflowPort`, `chartPostgresHost`/`chartPostgresPort`/`localPostgresPort`,
+ * `chartS3Endpoint`/`localS3Endpoint`, `localFs` (the state folder's stand-in for the container's file system),
+ * `mlflowVersion`.
+ */
+export type PlacementValues = Record<string, string>;
+
+/** A placement that substitutes one spelling for another inside the values of the named keys. */
+export interface Substitution {
+  id: string;
+  reason: string;
+  /** `arg` keys are flags (`--host`), `env` keys variables; `*` means every key of that kind. */
+  applies: { arg?: string[] | '*'; env?: string[] | '*' };
+  /** `[chart, local]` spellings; every occurrence on each side is taken for the same thing. */
+  pairs: [chart: string, local: string][];
+}
+
+/** A container path the chart's settings name, placed under the state folder by the local target. */
+export interface StatePath {
+  id: string;
+  reason: string;
+  applies: { arg?: string[]; env?: string[] };
+  /** The local value is this folder followed by the chart's absolute path. */
+  under: string;
+}
+
+/** A secret the chart expects to exist but does not render: created next to the chart by buun-stack. */
+export interface ExternalSecret {
+  name: string;
+  /** The secret's keys (with envFrom: the variables it sets). */
+  keys: string[];
+  createdBy: string;
+}
+
+/** A variable only the local process gets. */
+export interface LocalOnly {
+  keys: string[];
+  reason: string;
+}
+
+/** An init container of the chart that the local target replaces by a step of its own. */
+export interface ReplacedInit {
+  name: string;
+  /** What the local target does instead. */
+  local: string;
+  reason: string;
+  /** What the chart's init container must still do for the replacement to stand. */
+  requires: {
+    /** Snippets the init container's command, args or mounted ConfigMap files must contain. */
+    scriptIncludes?: string[];
+    /** The image tag the init container must run (the local step runs the pinned MLflow). */
+    imageTag?: string;
+  };
+}
+
+export interface Declarations {
+  substitutions: Substitution[];
+  statePaths: StatePath[];
+  /** Variables whose values are secrets on both sides: compared as present on both sides, never shown. */
+  secretValues: { reason: string };
+  externalSecrets: ExternalSecret[];
+  localOnly: LocalOnly[];
+  replacedInits: ReplacedInit[];
+}
+
+export const DECLARED: Declarations = {
+  substitutions: [
+    {
+      id: 'public-port',
+      reason: 'the TLS proxy listens on HARNESS_HTTPS_PORT (8443 by default; 443 needs root): public URLs carry the port and buun-stack\'s allowed-hosts entry <host>:443 becomes <host>:8443',
+      applies: { arg: ['--allowed-hosts'], env: '*' },
+      pairs: [
+        ['{chartMlflowUrl}', '{localMlflowUrl}'],
+        ['{chartKeycloakUrl}', '{localKeycloakUrl}'],
+        ['{mlflowHost}:{chartPublicPort}', '{mlflowHost}:{localPublicPort}'],
+      ],
+    },
+    {
+      id: 'service-name',
+      reason: 'the in-cluster Service name and port become 127.0.0.1:<mlflow port>',
+      applies: { arg: ['--allowed-hosts'] },
+      pairs: [
+        ['{chartService}:{chartServicePort}', '{localHost}:{localMlflowPort}'],
+        ['{chartService}', '{localHost}'],
+      ],
+    },
+    {
+      id: 'listen-address',
+      reason: 'the container listens on all its interfaces at the container port; the local server listens on loopback at a free port behind the TLS proxy',
+      applies: { arg: ['--host', '--port'] },
+      pairs: [
+        ['{chartListenHost}', '{localHost}'],
+        ['{chartContainerPort}', '{localMlflowPort}'],
+      ],
+    },
+    {
+      id: 'postgres-address',
+      reason: 'the cluster\'s PostgreSQL Service becomes the local PostgreSQL on 127.0.0.1:<free port>',
+      applies: { env: ['PGHOST', 'PGPORT'] },
+      pairs: [
+        ['{chartPostgresHost}', '{localHost}'],
+        ['{chartPostgresPort}', '{localPostgresPort}'],
+      ],
+    },
+    {
+      id: 's3-endpoint',
+      reason: 'the cluster\'s S3 Service (MinIO) becomes the local S3 server (versitygw) on 127.0.0.1:<free port>',
+      applies: { env: ['MLFLOW_S3_ENDPOINT_URL'] },
+      pairs: [['{chartS3Endpoint}', '{localS3Endpoint}']],
+    },
+  ],
+  statePaths: [
+    {
+      id: 'state-folder',
+      reason: 'container paths named by the settings are placed under the state folder, so two stacks never share them',
+      applies: { arg: ['--expose-prometheus'], env: ['SESSION_CACHE_DIR'] },
+      under: '{localFs}',
+    },
+  ],
+  secretValues: {
+    reason: 'a secret (password, key, token): generated per stack on each side, so compared as present on both sides only',
+  },
+  externalSecrets: [
+    {
+      name: 'mlflow-db-secret',
+      keys: ['username', 'password'],
+      createdBy: 'buun-stack\'s mlflow recipe (ExternalSecret mlflow-db-external-secret, Vault mlflow/postgres); the local target sets PGUSER/PGPASSWORD itself',
+    },
+    {
+      name: 'mlflow-s3-secret',
+      keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+      createdBy: 'buun-stack\'s mlflow recipe (ExternalSecret mlflow-s3-external-secret, Vault mlflow/s3); the local target sets the S3 server\'s generated keys',
+    },
+    {
+      name: 'mlflow-oidc-config',
+      keys: ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_USERS_DB_URI'],
+      createdBy: 'buun-stack\'s mlflow recipe (ExternalSecret mlflow-oidc-external-secret, Vault mlflow/oidc); the local target sets the realm\'s client and the auth database URI',
+    },
+  ],
+  localOnly: [
+    { keys: ['PATH', 'HOME', 'LANG'], reason: 'a plain process starts with an empty environment; the image provides these in the container' },
+    { keys: ['PYTHONUNBUFFERED'], reason: 'every line reaches the log file at once (stdout of a process not on a terminal is block-buffered)' },
+    { keys: ['CACHE_DIR'], reason: 'the plugin\'s JWKS cache (default /tmp/flask_cache in the container) is placed under the state folder, so it never outlives this stack\'s realm keys' },
+    { keys: ['REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE'], reason: 'the server trusts the stack\'s own CA for the discovery document and token exchange through the local TLS proxy' },
+  ],
+  replacedInits: [
+    {
+      name: 'mlflow-db-migration',
+      local: 'migration step before `mlflow server` starts: _initialize_tables(create_sqlalchemy_engine_with_retry(\'postgresql://\')) with the server\'s environment',
+      reason: 'the chart\'s migration init container is a step of the local MLflow component (same call, same MLflow version)',
+      requires: {
+        scriptIncludes: ['create_sqlalchemy_engine_with_retry("postgresql://")', '_initialize_tables('],
+        imageTag: '{mlflowVersion}',
+      },
+    },
+    {
+      name: 'dbchecker',
+      local: 'PostgreSQL readiness wait before MLflow starts',
+      reason: 'the chart\'s database check init container is the local PostgreSQL component\'s readiness wait',
+      requires: {},
+    },
+  ],
+};

@@ -1,0 +1,272 @@
+import { parseAllDocuments } from 'yaml';
+import { HarnessError } from '../errors.ts';
+
+/** One object of a rendered manifest (only the fields chart-parity reads). */
+export interface K8sObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  data?: Record<string, unknown> | null;
+  stringData?: Record<string, unknown> | null;
+  spec?: unknown;
+}
+
+interface EnvVarSpec {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name?: string; key: string; optional?: boolean };
+    configMapKeyRef?: { name?: string; key: string; optional?: boolean };
+    fieldRef?: { fieldPath: string };
+    resourceFieldRef?: { resource: string };
+  };
+}
+
+interface EnvFromSpec {
+  prefix?: string;
+  secretRef?: { name?: string; optional?: boolean };
+  configMapRef?: { name?: string; optional?: boolean };
+}
+
+interface ContainerSpecRaw {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVarSpec[];
+  envFrom?: EnvFromSpec[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
+}
+
+interface PodSpecRaw {
+  containers?: ContainerSpecRaw[];
+  initContainers?: ContainerSpecRaw[];
+  volumes?: { name: string; configMap?: { name?: string }; secret?: { secretName?: string } }[];
+}
+
+/** Where a variable of the container's environment comes from. */
+export type EnvOrigin =
+  | { type: 'value' }
+  | { type: 'configMapKeyRef' | 'secretKeyRef'; name: string; key: string; rendered: boolean }
+  | { type: 'configMapRef' | 'secretRef'; name: string; key: string }
+  | { type: 'fieldRef'; path: string };
+
+/** One variable of the container's effective environment (Kubernetes precedence applied). */
+export interface ChartEnvVar {
+  name: string;
+  /** The value when known and not secret: a literal or a key of a ConfigMap the chart renders. Never a secret. */
+  value?: string;
+  origin: EnvOrigin;
+  /** It comes from a Secret: its value is never read into this structure. */
+  secret: boolean;
+  /** Set to a non-empty value (`unknown` when it comes from an object the chart does not render). */
+  present: boolean | 'unknown';
+  /** The definitions it wins over (env over envFrom, later envFrom over earlier), described. */
+  overrides: string[];
+}
+
+/** An envFrom source the chart names but does not render (created next to the chart). */
+export interface UnrenderedEnvFrom {
+  type: 'secretRef' | 'configMapRef';
+  name: string;
+  prefix: string;
+}
+
+export interface MountedFile {
+  path: string;
+  configMap: string;
+  key: string;
+  /** The file's text when the chart renders that ConfigMap key. */
+  content?: string;
+}
+
+export interface InitContainer {
+  name: string;
+  image: string;
+  command: string[];
+  args: string[];
+  files: MountedFile[];
+}
+
+/** What chart-parity compares: the `mlflow` container of the Deployment and the init containers. */
+export interface ChartSpec {
+  deployment: string;
+  container: {
+    name: string;
+    image: string;
+    command: string[];
+    args: string[];
+    env: ChartEnvVar[];
+    unrenderedEnvFrom: UnrenderedEnvFrom[];
+  };
+  initContainers: InitContainer[];
+}
+
+/** Parses the multi-document output of `helm template`; empty documents are skipped. */
+export function parseManifest(text: string): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new HarnessError(`The rendered manifest is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+    const value: unknown = doc.toJS();
+    if (value && typeof value === 'object' && !Array.isArray(value)) out.push(value as K8sObject);
+  }
+  return out;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function podSpec(o: K8sObject): PodSpecRaw | undefined {
+  const template = isObj(o.spec) ? o.spec.template : undefined;
+  const spec = isObj(template) ? template.spec : undefined;
+  return isObj(spec) ? (spec as PodSpecRaw) : undefined;
+}
+
+/** Rendered ConfigMaps: name → key → text. */
+function configMaps(docs: K8sObject[]): Map<string, Record<string, string>> {
+  const m = new Map<string, Record<string, string>>();
+  for (const o of docs) {
+    if (o.kind !== 'ConfigMap' || !o.metadata?.name) continue;
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.data ?? {})) data[k] = v == null ? '' : String(v);
+    m.set(o.metadata.name, data);
+  }
+  return m;
+}
+
+/** Rendered Secrets: name → key → whether it holds a non-empty value. The values themselves are never kept. */
+function secretKeys(docs: K8sObject[]): Map<string, Record<string, boolean>> {
+  const m = new Map<string, Record<string, boolean>>();
+  for (const o of docs) {
+    if (o.kind !== 'Secret' || !o.metadata?.name) continue;
+    const keys: Record<string, boolean> = {};
+    for (const [k, v] of Object.entries(o.data ?? {})) keys[k] = v != null && String(v) !== '';
+    for (const [k, v] of Object.entries(o.stringData ?? {})) keys[k] = v != null && String(v) !== '';
+    m.set(o.metadata.name, keys);
+  }
+  return m;
+}
+
+export function describeOrigin(o: EnvOrigin): string {
+  switch (o.type) {
+    case 'value': return 'value';
+    case 'fieldRef': return `fieldRef ${o.path}`;
+    case 'configMapRef': return `envFrom configMap ${o.name}`;
+    case 'secretRef': return `envFrom secret ${o.name}`;
+    case 'configMapKeyRef': return `configMap ${o.name}/${o.key}${o.rendered ? '' : ' (not rendered by the chart)'}`;
+    case 'secretKeyRef': return `secret ${o.name}/${o.key}${o.rendered ? '' : ' (not rendered by the chart)'}`;
+  }
+}
+
+/** A valid environment variable name (Kubernetes skips other envFrom keys). */
+const validName = (s: string) => /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(s);
+
+/**
+ * The container's effective environment, as Kubernetes builds it: envFrom sources in order (a later one wins),
+ * then env entries (which win over envFrom; a later duplicate wins). ConfigMap values the chart renders are
+ * resolved; Secret values never are (only whether a key holds a value).
+ */
+export function resolveEnv(c: ContainerSpecRaw, docs: K8sObject[]): { env: ChartEnvVar[]; unrenderedEnvFrom: UnrenderedEnvFrom[] } {
+  const cms = configMaps(docs);
+  const secrets = secretKeys(docs);
+  const byName = new Map<string, ChartEnvVar>();
+  const unrenderedEnvFrom: UnrenderedEnvFrom[] = [];
+  const put = (v: ChartEnvVar) => {
+    const earlier = byName.get(v.name);
+    if (earlier) v.overrides = [...earlier.overrides, describeOrigin(earlier.origin)];
+    byName.delete(v.name); // keep the order of the winning definition
+    byName.set(v.name, v);
+  };
+  for (const src of c.envFrom ?? []) {
+    const prefix = src.prefix ?? '';
+    if (src.configMapRef?.name) {
+      const name = src.configMapRef.name;
+      const data = cms.get(name);
+      if (!data) { unrenderedEnvFrom.push({ type: 'configMapRef', name, prefix }); continue; }
+      for (const [k, value] of Object.entries(data)) {
+        if (!validName(prefix + k)) continue;
+        put({ name: prefix + k, value, origin: { type: 'configMapRef', name, key: k }, secret: false, present: value !== '', overrides: [] });
+      }
+    } else if (src.secretRef?.name) {
+      const name = src.secretRef.name;
+      const keys = secrets.get(name);
+      if (!keys) { unrenderedEnvFrom.push({ type: 'secretRef', name, prefix }); continue; }
+      for (const [k, present] of Object.entries(keys)) {
+        if (!validName(prefix + k)) continue;
+        put({ name: prefix + k, origin: { type: 'secretRef', name, key: k }, secret: true, present, overrides: [] });
+      }
+    }
+  }
+  for (const e of c.env ?? []) {
+    const from = e.valueFrom;
+    if (from?.secretKeyRef) {
+      const name = from.secretKeyRef.name ?? '';
+      const keys = secrets.get(name);
+      const present = keys ? keys[from.secretKeyRef.key] === true : 'unknown';
+      put({ name: e.name, origin: { type: 'secretKeyRef', name, key: from.secretKeyRef.key, rendered: !!keys }, secret: true, present, overrides: [] });
+    } else if (from?.configMapKeyRef) {
+      const name = from.configMapKeyRef.name ?? '';
+      const data = cms.get(name);
+      const value = data?.[from.configMapKeyRef.key];
+      put({
+        name: e.name,
+        ...(value !== undefined ? { value } : {}),
+        origin: { type: 'configMapKeyRef', name, key: from.configMapKeyRef.key, rendered: !!data },
+        secret: false,
+        present: data ? value !== undefined && value !== '' : 'unknown',
+        overrides: [],
+      });
+    } else if (from?.fieldRef || from?.resourceFieldRef) {
+      const path = from.fieldRef?.fieldPath ?? `resource ${from.resourceFieldRef?.resource}`;
+      put({ name: e.name, origin: { type: 'fieldRef', path }, secret: false, present: 'unknown', overrides: [] });
+    } else {
+      const value = e.value ?? '';
+      put({ name: e.name, value, origin: { type: 'value' }, secret: false, present: value !== '', overrides: [] });
+    }
+  }
+  return { env: [...byName.values()], unrenderedEnvFrom };
+}
+
+function mountedFiles(c: ContainerSpecRaw, pod: PodSpecRaw, docs: K8sObject[]): MountedFile[] {
+  const cms = configMaps(docs);
+  const files: MountedFile[] = [];
+  for (const m of c.volumeMounts ?? []) {
+    const vol = (pod.volumes ?? []).find((v) => v.name === m.name);
+    const cmName = vol?.configMap?.name;
+    if (!cmName) continue;
+    const data = cms.get(cmName);
+    const keys = m.subPath ? [m.subPath] : Object.keys(data ?? {});
+    for (const key of keys) {
+      const content = data?.[key];
+      files.push({ path: m.subPath ? m.mountPath : `${m.mountPath.replace(/\/$/, '')}/${key}`, configMap: cmName, key, ...(content !== undefined ? { content } : {}) });
+    }
+  }
+  return files;
+}
+
+/**
+ * The container named `containerName` of the chart's Deployment (command, args, effective environment) and
+ * the Deployment's init containers, from the parsed output of `helm template`.
+ */
+export function extractChartSpec(docs: K8sObject[], containerName = 'mlflow'): ChartSpec {
+  const deployments = docs.filter((o) => o.kind === 'Deployment');
+  for (const d of deployments) {
+    const pod = podSpec(d);
+    const c = pod?.containers?.find((x) => x.name === containerName);
+    if (!pod || !c) continue;
+    const { env, unrenderedEnvFrom } = resolveEnv(c, docs);
+    return {
+      deployment: d.metadata?.name ?? '',
+      container: { name: c.name, image: c.image ?? '', command: c.command ?? [], args: (c.args ?? []).map(String), env, unrenderedEnvFrom },
+      initContainers: (pod.initContainers ?? []).map((i) => ({
+        name: i.name,
+        image: i.image ?? '',
+        command: (i.command ?? []).map(String),
+        args: (i.args ?? []).map(String),
+        files: mountedFiles(i, pod, docs),
+      })),
+    };
+  }
+  const names = deployments.map((d) => d.metadata?.name ?? '?').join(', ') || 'none';
+  throw new HarnessError(`The rendered chart has no Deployment with a container named \`${containerName}\` (Deployments: ${names})`,
+    'check that the chart is community-charts/mlflow');
+}
