@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../provision/paths.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
-import { basicAuth } from './mlflow-api.ts';
+import { basicAuth, fillSecret } from './mlflow-api.ts';
 import { pluginOf, type PluginAdapter } from './plugin.ts';
 import { loadTokens, storageStateFile } from './run-state.ts';
 
@@ -111,7 +111,7 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
       await page.getByRole('button', { name: 'Keycloak' }).click();
       await page.waitForURL((u) => u.href.startsWith(target.keycloakUrl));
       await page.locator('#username').fill(p.username);
-      await page.locator('#password').fill(passwordOf(target, p));
+      await fillSecret(page.locator('#password'), passwordOf(target, p));
       await page.locator('#kc-login').click();
       await page.waitForURL((u) => u.href.startsWith(target.mlflowUrl));
       return p;

@@ -1,7 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { test, expect } from '../support/fixtures.ts';
 import { requireCapability } from '../support/claims.ts';
-import { basicAuth, expectJson } from '../support/mlflow-api.ts';
+import { basicAuth, expectJson, failureBody } from '../support/mlflow-api.ts';
 import { requireAngularUi } from './ui-support.ts';
 import { createEphemeralUser } from '../support/stack-access.ts';
 import { loginWithPassword } from './ui-support.ts';
@@ -101,7 +101,7 @@ test('[C17] "Create access key": expiration picked in the dialog (at most one ye
     const answer = page.waitForResponse((r) => r.url().endsWith(plugin.routes.accessToken) && r.request().method() === 'PATCH');
     await requestToken.click();
     const res = await answer;
-    expect(res.status(), await res.text()).toBe(200);
+    expect(res.status(), await failureBody(res, 200)).toBe(200);
     expect(res.request().postDataJSON()).toEqual({ username: user.email, expiration: new Date(lastAllowed.ms).toISOString() });
     const { token } = (await res.json()) as { token: string };
     expect(token).toMatch(/^[A-Za-z0-9]{16,}$/);

@@ -1,5 +1,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { PluginAdapter } from '../../provision/plugin/adapter.ts';
+import { fillSecret } from '../support/mlflow-api.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 
 /** Helpers for the browser checks of the permissions UI (the plugin's Angular app under /oidc/ui/). */
@@ -13,7 +14,7 @@ export async function loginWithPassword(page: Page, target: TargetDescriptor, cr
   await page.getByRole('button', { name: 'Keycloak' }).click();
   await page.waitForURL((u) => u.href.startsWith(target.keycloakUrl));
   await page.locator('#username').fill(credentials.username);
-  await page.locator('#password').fill(credentials.password);
+  await fillSecret(page.locator('#password'), credentials.password);
   await page.locator('#kc-login').click();
   await page.waitForURL((u) => u.href.startsWith(target.mlflowUrl));
 }
