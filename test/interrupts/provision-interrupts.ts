@@ -5,7 +5,8 @@
  * `npm run test:interrupts [-- --seed N --rounds N]`; the seed is printed so a failure can be replayed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { serverDir } from '../../provision/local/components/postgres.ts';
 import { createServer } from 'node:net';
 import { execa } from 'execa';
 import { projectRoot, stateDir } from '../../provision/paths.ts';
@@ -47,13 +48,23 @@ const portFree = () => new Promise<boolean>((resolve) => {
 async function leftovers(): Promise<string[]> {
   const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
   const state = stateDir();
-  return ps.stdout.split('\n').filter((l) => (l.includes(state) || l.includes('mlflow-oidc-harness-postgres')) && !l.includes('provision-interrupts'));
+  const pgDir = serverDir({ state });
+  return ps.stdout.split('\n').filter((l) => (l.includes(state) || l.includes(pgDir)) && !l.includes('provision-interrupts'));
 }
 
-/** The harness's own CLI processes (provision/cli.ts), other than this test. */
+/** The working folder of a process (Linux /proc), or '' when it is gone. */
+function cwdOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return '';
+  }
+}
+
+/** This checkout's harness CLI processes (provision/cli.ts run from this project), other than this test. */
 async function harnessProcesses(): Promise<string[]> {
   const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
-  return ps.stdout.split('\n').filter((l) => l.includes('provision/cli.ts') && !l.includes('provision-interrupts'));
+  return ps.stdout.split('\n').filter((l) => l.includes('provision/cli.ts') && !l.includes('provision-interrupts') && cwdOf(Number(l.trim().split(/\s+/)[0])) === projectRoot);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +111,7 @@ async function round(i: number): Promise<string[]> {
   const state = stateDir();
   const rest = existsSync(state) ? readdirSync(state).filter((f) => f !== 'logs') : [];
   if (rest.length) problems.push(`state folder keeps ${rest.join(', ')}`);
-  if (existsSync('/var/tmp/mlflow-oidc-harness-postgres') && readdirSync('/var/tmp/mlflow-oidc-harness-postgres').length) problems.push('PostgreSQL folder left under /var/tmp');
+  if (existsSync(serverDir({ state }))) problems.push(`PostgreSQL folder ${serverDir({ state })} left behind`);
   process.stdout.write(`${early ? 'provision finished before the signal; ' : ''}exit ${String(code)} — ${problems.length ? `FAILED: ${problems.join('; ')}` : 'nothing left'}\n`);
   if (problems.length) process.stdout.write(`${stderr.trim().split('\n').slice(-8).join('\n')}\n`);
   // a round that completed provisioning leaves a stack up: take it down for the next round
