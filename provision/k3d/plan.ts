@@ -1,0 +1,218 @@
+import { join } from 'node:path';
+import { publicUrl, type StackDescription } from '../config/stack.ts';
+import * as m from './manifests.ts';
+import { buildContext, type ClusterNames, type K3dOptions } from './options.ts';
+import { databasesScript } from './sql.ts';
+import { digestOf, mutating, NOTHING_OBSERVED, objectKey, type ObservedState, type PlanStep, type WaitTarget } from './steps.ts';
+import { mlflowValues, postgresClusterValues, registriesConfig } from './values.ts';
+
+// The k3d target as data: buun-stack's install order (deployment.md §1.1, §5) on a k3d cluster with its own
+// registry, k3s's Traefik in front. planProvision is pure: the same description, options and observed state
+// always give the same steps.
+
+/** Charts and versions of the components buun-stack installs next to MLflow (deployment.md §5). */
+export const CHARTS = {
+  cnpgRepo: { name: 'cnpg', url: 'https://cloudnative-pg.github.io/charts' },
+  communityRepo: { name: 'community-charts', url: 'https://community-charts.github.io/helm-charts' },
+  cnpgOperator: { release: 'cnpg', chart: 'cnpg/cloudnative-pg', version: '0.26.0' },
+  postgresCluster: { release: 'postgres-cluster', chart: 'cnpg/cluster', version: '0.3.1' },
+} as const;
+
+/** Environment every command of the plan runs with: the cluster's own kubeconfig and Helm repository files. */
+export function commandEnv(workDir: string): Record<string, string> {
+  return {
+    KUBECONFIG: join(workDir, 'kubeconfig'),
+    HELM_REPOSITORY_CONFIG: join(workDir, 'helm', 'repositories.yaml'),
+    HELM_REPOSITORY_CACHE: join(workDir, 'helm', 'cache'),
+  };
+}
+
+export const imageRef = (opts: K3dOptions) => `${opts.registry.host}/mlflow:${opts.imageTag}`;
+
+/** The description as the options place it: one https port, chart version and image tag for every step. */
+function placed(desc: StackDescription, opts: K3dOptions): StackDescription {
+  return {
+    ...desc,
+    hosts: { ...desc.hosts, httpsPort: opts.httpsPort },
+    versions: { ...desc.versions, chart: opts.chartVersion, imageTag: opts.imageTag },
+  };
+}
+
+/** `kubectl apply` of one object (fed on stdin, placeholders filled). */
+function apply(object: m.K8sObject, title: string, id: string): PlanStep {
+  return mutating({ id, title, kind: 'manifest', argv: ['kubectl', 'apply', '-f', '-'], manifest: object, creates: objectKey(object) });
+}
+
+function wait(id: string, title: string, target: WaitTarget): PlanStep {
+  return { id, title, kind: 'wait', wait: target };
+}
+
+const rollout = (namespace: string, name: string, timeoutSeconds: number, pods: string): WaitTarget =>
+  ({ group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespace, name, for: 'rollout', timeoutSeconds, pods });
+
+const crdEstablished = (name: string): WaitTarget =>
+  ({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', name, for: 'condition', condition: 'Established', timeoutSeconds: 180 });
+
+/** `helm repo add` (only when a release from it is planned). */
+function helmRepo(repo: { name: string; url: string }, neededBy: string[]): PlanStep {
+  return { id: `helm-repo-${repo.name}`, title: `Helm repository ${repo.name}`, kind: 'command', argv: ['helm', 'repo', 'add', repo.name, repo.url, '--force-update'], neededBy };
+}
+
+/** `helm upgrade --install` as buun-stack runs it; its digest covers the values, so changed values upgrade. */
+function helmRelease(id: string, title: string, r: { release: string; chart: string; version: string }, namespace: string, values?: { file: string; content: unknown }): PlanStep {
+  const argv = ['helm', 'upgrade', '--cleanup-on-fail', '--install', r.release, r.chart, '--version', r.version, '-n', namespace, '--wait', '--timeout', '10m'];
+  if (values) argv.push('-f', values.file);
+  const creates = `release:${namespace}/${r.release}@${r.version}`;
+  return { id, title, kind: 'command', argv, creates, digest: digestOf({ argv, creates, values: values?.content ?? null }) };
+}
+
+function valuesFile(id: string, title: string, opts: K3dOptions, file: string, content: unknown, neededBy: string[]): PlanStep {
+  return { id, title, kind: 'values', file: join(opts.workDir, file), manifest: content, neededBy };
+}
+
+/** Every step of a provision from nothing, in order. */
+export function fullPlan(description: StackDescription, opts: K3dOptions): PlanStep[] {
+  const d = placed(description, opts);
+  const ns = d.namespace;
+  const kcUrl = publicUrl(d.hosts.keycloak, d.hosts.httpsPort);
+  const mlflowUrl = publicUrl(d.hosts.mlflow, d.hosts.httpsPort);
+  const registries = registriesConfig(opts);
+  const registriesFile = join(opts.workDir, 'registries.yaml');
+  const clusterArgv = [
+    'k3d', 'cluster', 'create', opts.clusterName,
+    '--registry-create', `${opts.registry.name}:127.0.0.1:${opts.registry.port}`,
+    '--registry-config', registriesFile,
+    // Traefik's websecure (443) on the loopback https port: *.localhost names reach it without /etc/hosts edits
+    '--port', `127.0.0.1:${opts.httpsPort}:443@loadbalancer`,
+    // the same names inside the cluster (CoreDNS), at the Service in front of Traefik (manifests.ts)
+    '--host-alias', `${m.PUBLIC_HTTPS_IP}:${d.hosts.keycloak},${d.hosts.mlflow}`,
+    '--kubeconfig-update-default=false',
+    '--wait', '--timeout', '300s',
+  ];
+  const pgValues = postgresClusterValues();
+  const mlValues = mlflowValues(d, opts);
+  const image = imageRef(opts);
+  const keycloakOperator = m.keycloakOperatorManifests(d.versions.keycloak);
+  const realm = { baseUrl: kcUrl, redirectUri: `${mlflowUrl}${d.keycloak.client.redirectPath}`, realm: d.keycloak.realm };
+
+  return [
+    valuesFile('registries', 'registries.yaml: IMAGE_REGISTRY served by the cluster registry', opts, 'registries.yaml', registries, ['cluster']),
+    { id: 'cluster', title: `k3d cluster ${opts.clusterName} with registry ${opts.registry.name}`, kind: 'command', argv: clusterArgv, creates: `cluster:${opts.clusterName}`, digest: digestOf({ clusterArgv, registries }) },
+    { id: 'kubeconfig', title: 'kubeconfig of the cluster (the state folder, not ~/.kube/config)', kind: 'command', argv: ['k3d', 'kubeconfig', 'write', opts.clusterName, '--output', join(opts.workDir, 'kubeconfig'), '--overwrite'] },
+    wait('traefik-crd-tlsstores', 'Traefik CRD TLSStore', crdEstablished('tlsstores.traefik.io')),
+    wait('traefik-crd-middlewares', 'Traefik CRD Middleware', crdEstablished('middlewares.traefik.io')),
+    wait('traefik', 'Traefik (k3s)', rollout('kube-system', 'traefik', 300, 'app.kubernetes.io/name=traefik')),
+
+    ...[m.POSTGRES_NS, m.MINIO_NS, m.KEYCLOAK_NS, ns].map((n) => apply(m.namespace(n), `namespace ${n}`, `namespace-${n}`)),
+    apply(m.tlsSecret(opts.tls.cert), 'TLS Secret stack-tls (stack certificate)', 'tls-secret'),
+    apply(m.tlsStore(), 'Traefik TLSStore default → stack-tls', 'tls-store'),
+    apply(m.publicHttpsService(d.hosts.httpsPort), `public https port inside the cluster (${m.PUBLIC_HTTPS_IP}:${d.hosts.httpsPort} → Traefik)`, 'public-https'),
+
+    helmRepo(CHARTS.cnpgRepo, ['cnpg-operator', 'postgres-cluster']),
+    helmRelease('cnpg-operator', `CloudNativePG operator (${CHARTS.cnpgOperator.chart} ${CHARTS.cnpgOperator.version})`, CHARTS.cnpgOperator, m.POSTGRES_NS),
+    apply(m.postgresSuperuserSecret(), 'Secret postgres-cluster-superuser', 'postgres-superuser-secret'),
+    valuesFile('postgres-cluster-values', 'values of the PostgreSQL cluster', opts, 'postgres-cluster-values.yaml', pgValues, ['postgres-cluster']),
+    helmRelease('postgres-cluster', `PostgreSQL cluster (${CHARTS.postgresCluster.chart} ${CHARTS.postgresCluster.version})`, CHARTS.postgresCluster, m.POSTGRES_NS, { file: join(opts.workDir, 'postgres-cluster-values.yaml'), content: pgValues }),
+    wait('postgres-ready', 'PostgreSQL cluster Ready', { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', kind: 'Cluster', namespace: m.POSTGRES_NS, name: 'postgres-cluster', for: 'condition', condition: 'Ready', timeoutSeconds: 300, pods: 'cnpg.io/cluster=postgres-cluster' }),
+    mutating({
+      id: 'databases',
+      title: `databases ${d.postgres.databases.tracking}, ${d.postgres.databases.auth}, ${d.postgres.databases.keycloak} and user ${d.postgres.user}`,
+      kind: 'command',
+      argv: ['kubectl', 'exec', '-i', '-n', m.POSTGRES_NS, 'postgres-cluster-1', '-c', 'postgres', '--', 'psql', '-v', 'ON_ERROR_STOP=1', '-q'],
+      stdin: databasesScript(d),
+    }),
+
+    apply(m.minioSecret(), 'Secret minio (root credentials)', 'minio-secret'),
+    apply(m.minioVolume(), 'MinIO volume', 'minio-volume'),
+    apply(m.minioDeployment(opts.minioImage), `MinIO (${opts.minioImage})`, 'minio-deployment'),
+    apply(m.minioService(), 'Service minio:9000', 'minio-service'),
+    wait('minio-ready', 'MinIO rolled out', rollout(m.MINIO_NS, 'minio', 300, 'app=minio')),
+    mutating({
+      id: 'bucket',
+      title: `bucket ${d.s3.bucket}`,
+      kind: 'command',
+      // the credentials stay inside the pod: the shell reads them from the container's environment
+      argv: ['kubectl', 'exec', '-n', m.MINIO_NS, 'deploy/minio', '--', 'sh', '-c',
+        `mc alias set local http://localhost:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null && mc mb --ignore-existing local/${d.s3.bucket}`],
+    }),
+
+    ...keycloakOperator.map((o) => mutating({ id: o.id, title: `Keycloak operator ${d.versions.keycloak}: ${o.url.split('/').pop()}`, kind: 'command', argv: ['kubectl', 'apply', '-n', m.KEYCLOAK_NS, '-f', o.url], creates: o.creates })),
+    wait('keycloak-operator-ready', 'Keycloak operator rolled out', rollout(m.KEYCLOAK_NS, 'keycloak-operator', 300, 'app.kubernetes.io/name=keycloak-operator')),
+    apply(m.keycloakDatabaseSecret(d), 'Secret database-config (Keycloak database)', 'keycloak-db-secret'),
+    apply(m.keycloakAdminSecret(), 'Secret keycloak-bootstrap-admin', 'keycloak-admin-secret'),
+    apply(m.keycloak(d), `Keycloak ${d.versions.keycloak} (hostname ${kcUrl}, proxy headers xforwarded)`, 'keycloak'),
+    apply(m.keycloakIngress(d), `Ingress ${d.hosts.keycloak}`, 'keycloak-ingress'),
+    wait('keycloak-ready', 'Keycloak Ready', { group: 'k8s.keycloak.org', version: 'v2alpha1', plural: 'keycloaks', kind: 'Keycloak', namespace: m.KEYCLOAK_NS, name: 'keycloak', for: 'condition', condition: 'Ready', timeoutSeconds: 600, pods: 'app=keycloak' }),
+    wait('keycloak-https', `Keycloak through the ingress`, { for: 'https', url: `${kcUrl}/realms/master`, status: 200, caCert: opts.tls.caCert, timeoutSeconds: 180 }),
+    { id: 'realm', title: `realm ${d.keycloak.realm} (configureRealm through the ingress)`, kind: 'realm', realm, digest: digestOf({ realm, description: d.keycloak }) },
+
+    apply(m.mlflowDbSecret(d), 'Secret mlflow-db-secret', 'mlflow-db-secret'),
+    apply(m.mlflowS3Secret(d), 'Secret mlflow-s3-secret', 'mlflow-s3-secret'),
+    apply(m.mlflowOidcSecret(d), 'Secret mlflow-oidc-config', 'mlflow-oidc-config'),
+    apply(m.caConfigMap(d, opts.tls.caCert), 'ConfigMap stack-ca (the MLflow pod trusts the stack CA)', 'mlflow-stack-ca'),
+    apply(m.mlflowHeadersMiddleware(d), 'Traefik Middleware mlflow-headers', 'mlflow-headers'),
+
+    { id: 'image-build', title: `build ${image}`, kind: 'command', argv: ['docker', 'build', '-t', image, '-f', opts.dockerfile, buildContext(opts)], neededBy: ['image-push'] },
+    { id: 'image-push', title: `push ${image}`, kind: 'command', argv: ['docker', 'push', image], creates: `image:${image}`, digest: digestOf({ image, dockerfile: opts.dockerfileDigest }) },
+    helmRepo(CHARTS.communityRepo, ['mlflow']),
+    valuesFile('mlflow-values', 'values of the mlflow chart (renderChartValues)', opts, 'values.yaml', mlValues, ['mlflow']),
+    helmRelease('mlflow', `MLflow (community-charts/mlflow ${opts.chartVersion}, image ${image})`, { release: 'mlflow', chart: 'community-charts/mlflow', version: opts.chartVersion }, ns, { file: join(opts.workDir, 'values.yaml'), content: mlValues }),
+    wait('mlflow-ready', 'MLflow rolled out', rollout(ns, 'mlflow', 600, 'app.kubernetes.io/name=mlflow')),
+    wait('mlflow-https', 'MLflow through the ingress', { for: 'https', url: `${mlflowUrl}/health`, status: 200, caCert: opts.tls.caCert, timeoutSeconds: 180 }),
+  ];
+}
+
+/** A step is already done when the cluster holds what it creates and the harness recorded the same digest. */
+export function satisfied(step: PlanStep, observed: ObservedState): boolean {
+  return step.digest !== undefined && observed.applied[step.id] === step.digest && (!step.creates || observed.present.includes(step.creates));
+}
+
+/**
+ * The steps a provision runs against what is observed. Steps already done are left out; waits stay (they
+ * check the reused cluster is ready); `helm upgrade` runs only when its release is missing, at another chart
+ * version or given other values. A cluster made with other settings (port, registry, host names), or stopped,
+ * is deleted and made anew; a registry left without its cluster is deleted first.
+ */
+export function planProvision(desc: StackDescription, opts: K3dOptions, observed: ObservedState = NOTHING_OBSERVED): PlanStep[] {
+  const all = fullPlan(desc, opts);
+  const cluster = all.find((s) => s.id === 'cluster')!;
+  const reuse = observed.cluster === 'running' && observed.registry && satisfied(cluster, observed);
+  const removal = reuse ? [] : planTeardown(opts, observed);
+  const current = reuse ? observed : NOTHING_OBSERVED;
+  const kept = all.filter((s) => s.digest === undefined || !satisfied(s, current));
+  const changing = new Set(kept.filter((s) => s.digest !== undefined).map((s) => s.id));
+  return [...removal, ...kept.filter((s) => !s.neededBy || s.neededBy.some((id) => changing.has(id)))];
+}
+
+/** `k3d cluster delete` (it takes the registry attached only to it along) and the registry, if they exist. */
+export function planTeardown(opts: ClusterNames, observed: Pick<ObservedState, 'cluster' | 'registry'>): PlanStep[] {
+  const steps: PlanStep[] = [];
+  if (observed.cluster !== 'absent') {
+    steps.push({ id: 'cluster-delete', title: `delete k3d cluster ${opts.clusterName}`, kind: 'command', argv: ['k3d', 'cluster', 'delete', opts.clusterName] });
+  }
+  if (observed.registry) {
+    steps.push({
+      id: 'registry-delete',
+      title: `delete registry ${opts.registry.name}`,
+      kind: 'command',
+      argv: ['k3d', 'registry', 'delete', opts.registry.name],
+      // gone already when the cluster delete above took it along
+      allowFailure: observed.cluster !== 'absent',
+    });
+  }
+  return steps;
+}
+
+/** What a successful run of `steps` leaves behind, on top of `before` (the executor records the same). */
+export function stateAfter(steps: PlanStep[], before: ObservedState = NOTHING_OBSERVED): ObservedState {
+  const deleted = steps.some((s) => s.id === 'cluster-delete');
+  const base = deleted ? NOTHING_OBSERVED : before;
+  const present = new Set(base.present);
+  const applied = { ...base.applied };
+  for (const s of steps) {
+    if (s.creates) present.add(s.creates);
+    if (s.digest) applied[s.id] = s.digest;
+  }
+  const created = steps.some((s) => s.id === 'cluster');
+  return { cluster: created || (!deleted && base.cluster === 'running') ? 'running' : 'absent', registry: created || (!deleted && base.registry), present: [...present], applied };
+}
