@@ -75,6 +75,16 @@ export default defineConfig({
       workers: 1,
     },
     {
+      // The deployment in the cluster (k3d): pods, Secrets, a rollout restart (it ends the pod's sessions), so
+      // after every check that uses them; not-applicable on targets without a cluster API.
+      name: 'cluster',
+      testDir: 'specs',
+      testMatch: /.*\.cluster\.spec\.ts$/,
+      dependencies: ['realm'],
+      workers: 1,
+      metadata: { target: descriptor?.target, pins: descriptor?.pins },
+    },
+    {
       // buun-stack's uninstall/install/cleanup recipes: they take MLflow down, so they run last.
       name: 'lifecycle',
       testDir: 'specs',

@@ -10,7 +10,7 @@ type Command = (args: string[]) => Promise<number>;
 
 /** The command table; each command loads its module lazily. */
 const commands: Record<string, { describe: string; run: Command }> = {
-  provision: { describe: 'bring the stack up (reuses a running one)', run: async () => (await import('./commands/provision.ts')).provision() },
+  provision: { describe: 'bring the stack up (reuses a running one); --dry-run prints the k3d plan', run: async (a) => (await import('./commands/provision.ts')).provision(a) },
   status: { describe: 'endpoints, personas and component health (--json for machines)', run: async (a) => (await import('./commands/status.ts')).status(a) },
   teardown: { describe: 'stop everything and remove the state folder', run: async () => (await import('./commands/teardown.ts')).teardown() },
   prereqs: { describe: 'install and cache what the local target runs', run: async () => (await import('./commands/prereqs.ts')).prereqs() },

@@ -26,6 +26,11 @@ export async function test(args: string[]): Promise<number> {
   let t0 = Date.now();
   if (target === 'remote') {
     descriptor = await describeRemote(await remotePython());
+  } else if (target === 'k3d') {
+    const { provisionK3d } = await import('../k3d/target.ts');
+    const r = await step('provision the k3d cluster', () => provisionK3d('test'));
+    ownStack = !r.reused;
+    descriptor = r.descriptor;
   } else {
     const r = await step('provision the local stack', () => provisionLocal('test'));
     ownStack = !r.reused;
@@ -53,7 +58,7 @@ export async function test(args: string[]): Promise<number> {
   } finally {
     if (ownStack && process.env.HARNESS_KEEP_STACK !== '1') {
       t0 = Date.now();
-      await step('tear down the stack this run provisioned', () => teardownLocal());
+      await step('tear down the stack this run provisioned', async () => (target === 'k3d' ? (await import('../k3d/target.ts')).teardownK3d() : teardownLocal()));
       timings.teardownSeconds = since(t0);
     } else if (ownStack) {
       info('HARNESS_KEEP_STACK=1: the stack stays up; `npm run teardown` stops it.');
@@ -74,7 +79,7 @@ export interface Timings {
 }
 
 /** The stack's spec projects, unless the caller names projects. */
-export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm', 'lifecycle'];
+export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm', 'lifecycle', 'cluster'];
 
 /** Where Playwright writes its reports and results (as playwright.config.ts reads them). */
 const reportDir = () => resolve(projectRoot, process.env.HARNESS_REPORT_DIR ?? 'reports');
