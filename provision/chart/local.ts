@@ -30,7 +30,15 @@ export function localSide(desc: StackDescription, cache: string): { local: Local
     log: (name) => logPath(state, name),
   };
   const local: LocalSpec = { command: 'mlflow', args: commandLine(ctx), env: environment(ctx) };
-  const values: PlacementValues = {
+  const values = placementValues(ctx);
+  const secretValues = [secrets.postgresSuperuser, secrets.postgresMlflow, secrets.s3AccessKey, secrets.s3SecretKey, secrets.keycloakAdmin, secrets.clientSecret, ...Object.values(secrets.personas)];
+  return { local, values, secrets: secretValues, state, cleanup: () => rmSync(state, { recursive: true, force: true }) };
+}
+
+/** Each side's spelling of the same thing (provision/chart/declared.ts), for a local context (its ports and state folder). */
+export function placementValues(ctx: LocalContext): PlacementValues {
+  const { desc } = ctx;
+  return {
     mlflowHost: desc.hosts.mlflow,
     chartPublicPort: String(CLUSTER.httpsPort),
     localPublicPort: String(desc.hosts.httpsPort),
@@ -43,15 +51,13 @@ export function localSide(desc: StackDescription, cache: string): { local: Local
     chartListenHost: CLUSTER.listenHost,
     chartContainerPort: String(CLUSTER.containerPort),
     localHost: '127.0.0.1',
-    localMlflowPort: String(PLACEHOLDER_PORTS.mlflow),
+    localMlflowPort: String(ctx.ports.mlflow),
     chartPostgresHost: CLUSTER.postgresHost,
     chartPostgresPort: String(CLUSTER.postgresPort),
-    localPostgresPort: String(PLACEHOLDER_PORTS.postgres),
+    localPostgresPort: String(ctx.ports.postgres),
     chartS3Endpoint: CLUSTER.s3Endpoint,
     localS3Endpoint: s3.endpoint(ctx),
-    localFs: join(state, 'mlflow', 'fs'),
+    localFs: join(ctx.state, 'mlflow', 'fs'),
     mlflowVersion: desc.versions.mlflow,
   };
-  const secretValues = [secrets.postgresSuperuser, secrets.postgresMlflow, secrets.s3AccessKey, secrets.s3SecretKey, secrets.keycloakAdmin, secrets.clientSecret, ...Object.values(secrets.personas)];
-  return { local, values, secrets: secretValues, state, cleanup: () => rmSync(state, { recursive: true, force: true }) };
 }

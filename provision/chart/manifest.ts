@@ -86,6 +86,9 @@ export interface InitContainer {
   command: string[];
   args: string[];
   files: MountedFile[];
+  /** Its effective environment, resolved as for the main container (secret values never kept). */
+  env: ChartEnvVar[];
+  unrenderedEnvFrom: UnrenderedEnvFrom[];
 }
 
 /** What chart-parity compares: the `mlflow` container of the Deployment and the init containers. */
@@ -144,6 +147,19 @@ function secretKeys(docs: K8sObject[]): Map<string, Record<string, boolean>> {
     m.set(o.metadata.name, keys);
   }
   return m;
+}
+
+/**
+ * The value of key `key` of a Secret the chart renders (`data` decoded from base64, or `stringData`); undefined
+ * when the chart does not render it. Only the local target's server spec reads values: what a pod would get.
+ */
+export function renderedSecretValue(docs: K8sObject[], name: string, key: string): string | undefined {
+  const o = docs.find((d) => d.kind === 'Secret' && d.metadata?.name === name);
+  if (!o) return undefined;
+  const plain = o.stringData?.[key];
+  if (plain != null) return String(plain);
+  const encoded = o.data?.[key];
+  return encoded == null ? undefined : Buffer.from(String(encoded), 'base64').toString('utf8');
 }
 
 export function describeOrigin(o: EnvOrigin): string {
@@ -263,6 +279,7 @@ export function extractChartSpec(docs: K8sObject[], containerName = 'mlflow'): C
         command: (i.command ?? []).map(String),
         args: (i.args ?? []).map(String),
         files: mountedFiles(i, pod, docs),
+        ...resolveEnv(i, docs),
       })),
     };
   }

@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { loadHarnessEnv } from '../config/env.ts';
 import { describePinSet, loadPinSet } from '../config/pin-sets.ts';
 import { describeStack } from '../config/stack.ts';
 import { HarnessError } from '../errors.ts';
-import { cacheDir, projectRoot, reportsDir } from '../paths.ts';
+import { cacheDir, reportsDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
 import { HELM_VERSION, ensureHelm } from '../local/prereqs/helm.ts';
 import { localSide } from '../chart/local.ts';
@@ -30,13 +29,6 @@ function parseArgs(args: string[]): { chart?: string } {
   return out;
 }
 
-/** MLFLOW_CHART_PATH from the environment, else from .env.local. */
-function chartPathSetting(): string | undefined {
-  if (process.env.MLFLOW_CHART_PATH) return process.env.MLFLOW_CHART_PATH;
-  const file = join(projectRoot, '.env.local');
-  return existsSync(file) ? parseDotenv(readFileSync(file)).MLFLOW_CHART_PATH || undefined : undefined;
-}
-
 /**
  * `npm run chart-parity -- [--chart <version | path>]`: renders the Community Charts `mlflow` chart with the
  * values rendered from the stack description (`helm template`, nothing is deployed or started) and compares its
@@ -52,7 +44,7 @@ export async function chartParity(args: string[]): Promise<number> {
   info(`Pin set ${describePinSet(set)}`);
 
   const helm = await ensureHelm(cache, HELM_VERSION);
-  const chart = await resolveChart({ ...(opts.chart ? { chart: opts.chart } : {}), ...(chartPathSetting() ? { envPath: chartPathSetting()! } : {}), defaultVersion: desc.versions.chart, helm, cache });
+  const chart = await resolveChart({ ...(opts.chart ? { chart: opts.chart } : {}), ...(env.MLFLOW_CHART_PATH ? { envPath: env.MLFLOW_CHART_PATH } : {}), defaultVersion: desc.versions.chart, helm, cache });
   if (chart.version !== desc.versions.chart) info(`Note: chart ${chart.version} is not the pin set's chart ${desc.versions.chart}`);
 
   const values = clusterChartValues(desc, env);

@@ -29,6 +29,15 @@ export const HarnessEnv = z.object({
   KEYCLOAK_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).default('26.4.0'),
   VERSITYGW_VERSION: z.string().regex(/^v\d+\.\d+\.\d+$/).default('v1.7.0'),
   POSTGRES_MAJOR: z.coerce.number().int().min(13).max(18).default(15),
+  /**
+   * How the local target starts MLflow: `harness` renders the command line and environment from the description
+   * (provision/render/mlflow-server.ts); `chart` takes them from the chart's rendered container spec (`helm
+   * template` of the chart at MLFLOW_CHART_PATH, or pulled at the chart version), placed on this machine as
+   * chart-parity declares.
+   */
+  HARNESS_SERVER_SPEC: z.enum(['harness', 'chart']).default('harness'),
+  /** A charts/mlflow folder of a community-charts/helm-charts checkout (chart-parity, HARNESS_SERVER_SPEC=chart). */
+  MLFLOW_CHART_PATH: z.string().min(1).optional(),
   /** Upper bound, in seconds, of each component's readiness wait. */
   HARNESS_READY_TIMEOUT: z.coerce.number().int().min(5).max(3600).default(240),
 });

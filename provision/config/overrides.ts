@@ -78,8 +78,9 @@ const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).dige
 
 /** Per-part fingerprints: a running stack is reused when `base` matches; realm and server are reconciled in place. */
 export function fingerprints(desc: StackDescription): { base: string; realm: string; mlflow: string; all: string } {
-  const { keycloak, mlflow, ...base } = desc;
-  const parts = { base: hash(base), realm: hash(keycloak), mlflow: hash(mlflow) };
+  const { keycloak, mlflow, serverSpec, ...base } = desc;
+  // where the server's command line comes from changes only how MLflow is started
+  const parts = { base: hash(base), realm: hash(keycloak), mlflow: hash(serverSpec.from === 'harness' ? mlflow : { mlflow, serverSpec }) };
   return { ...parts, all: hash(parts) };
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { HarnessEnv } from './env.ts';
 import { applyOverrides } from './overrides.ts';
 import type { PinSet, SettingChange } from './pin-sets.ts';
@@ -26,8 +27,13 @@ export interface StackDescription {
   postgres: { user: string; databases: { tracking: string; auth: string; keycloak: string } };
   s3: { bucket: string };
   mlflow: MlflowServerSettings;
+  /** Where the local MLflow server's command line and environment come from (HARNESS_SERVER_SPEC). */
+  serverSpec: ServerSpecSource;
   namespace: string;
 }
+
+/** The harness's own renderer, or the chart's rendered container spec (a chart folder, or a version to pull). */
+export type ServerSpecSource = { from: 'harness' } | { from: 'chart'; chart: string };
 
 export interface Persona {
   key: 'admin' | 'user1' | 'user2' | 'outsider';
@@ -126,6 +132,9 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
     },
     hosts: { mlflow: env.MLFLOW_HOST, keycloak: env.KEYCLOAK_HOST, httpsPort: env.HARNESS_HTTPS_PORT },
     namespace: env.MLFLOW_NAMESPACE,
+    serverSpec: env.HARNESS_SERVER_SPEC === 'chart'
+      ? { from: 'chart', chart: env.MLFLOW_CHART_PATH ? resolve(env.MLFLOW_CHART_PATH) : env.MLFLOW_CHART_VERSION ?? set.chart }
+      : { from: 'harness' },
     keycloak: {
       realm,
       tokenSettings: {

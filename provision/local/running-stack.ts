@@ -62,7 +62,7 @@ export async function restartMlflow(ctx: LocalContext, ledgerFile: LedgerFile, f
   if (old) await stopProcess(old);
   if (!ledger.venv) throw new HarnessError('The stack ledger names no MLflow venv', 'run `npm run teardown` and `npm run provision`');
   if (!faulted) await mlflow.migrate(ctx, ledger.venv);
-  const entry = mlflow.start(ctx, ledger.venv);
+  const entry = await mlflow.start(ctx, ledger.venv);
   ledgerFile.update((l) => {
     l.components[mlflow.NAME] = entry;
   });
@@ -91,7 +91,7 @@ export async function startComponent(name: string): Promise<void> {
   else if (name === proxy.NAME) started = proxy.start(ctx);
   else if (name === mlflow.NAME) {
     await mlflow.migrate(ctx, prereqs.venv);
-    started = mlflow.start(ctx, prereqs.venv);
+    started = await mlflow.start(ctx, prereqs.venv);
   }
   else throw new HarnessError(`No component "${name}"`, `components: ${COMPONENTS.join(', ')}`);
   ledgerFile.update((l) => {

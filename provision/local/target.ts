@@ -164,7 +164,7 @@ async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record
   const px = record(proxy.NAME, proxy.start(ctx));
   const mlStarted = Date.now();
   await step('MLflow database migration', () => timed(t, 'mlflow-migration', mlStarted, () => mlflow.migrate(ctx, prereqs.venv)));
-  const ml = record(mlflow.NAME, mlflow.start(ctx, prereqs.venv));
+  const ml = record(mlflow.NAME, await mlflow.start(ctx, prereqs.venv));
   await Promise.all([
     step(`Keycloak ${desc.versions.keycloak} and realm ${desc.keycloak.realm}`, async () => {
       await timed(t, keycloak.NAME, kcStarted, () => keycloak.ready(ctx, kc));

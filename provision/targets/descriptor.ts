@@ -26,6 +26,8 @@ export const TargetDescriptor = z.object({
     /** Settings changed from buun-stack's for these pins, with reasons. */
     settingChanges: z.array(z.object({ change: z.string(), reason: z.string() })).default([]),
     keycloak: z.string().optional(),
+    /** Where the MLflow server's command line came from: `harness` (its renderer) or `chart <version or folder>`. */
+    serverSpec: z.string().optional(),
   }),
   personas: z.array(z.object({ key: z.string(), username: z.string(), email: z.string(), groups: z.array(z.string()) })),
   /** Python with the pinned mlflow client for the fixture scripts. */
@@ -79,6 +81,7 @@ export function pinsOf(set: PinSet, desc: StackDescription): TargetDescriptor['p
     chart: desc.versions.chart,
     appName: desc.mlflow.appName,
     settingChanges: desc.pinSet.settingChanges.map((c) => ({ change: JSON.stringify(c.change), reason: c.reason })),
+    serverSpec: desc.serverSpec.from === 'chart' ? `chart ${desc.serverSpec.chart}` : 'harness',
   };
 }
 

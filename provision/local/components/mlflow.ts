@@ -1,7 +1,8 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { HarnessError } from '../../errors.ts';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { chartServerSpec, type ChartServerSpec } from '../../chart/server-spec.ts';
 import { publicUrl } from '../../config/stack.ts';
 import { extraEnv, placeholders, serverArguments } from '../../render/mlflow-server.ts';
 import type { LocalContext } from '../context.ts';
@@ -69,29 +70,53 @@ export function commandLine(ctx: LocalContext): string[] {
   });
 }
 
+/** The command line and environment the server starts with: the harness's renderer, or the chart's spec. */
+export async function launchSpec(ctx: LocalContext): Promise<{ args: string[]; env: Record<string, string>; chart?: ChartServerSpec }> {
+  if (ctx.desc.serverSpec.from === 'chart') {
+    const chart = await chartServerSpec(ctx, environment(ctx));
+    return { args: chart.args, env: chart.env, chart };
+  }
+  return { args: commandLine(ctx), env: environment(ctx) };
+}
+
 /**
  * The chart's `mlflow-db-migration` init container: create/upgrade the tracking schema before the server
- * starts (two first requests racing to initialise an empty store fail with KeyError 'config').
+ * starts (two first requests racing to initialise an empty store fail with KeyError 'config'). With the
+ * chart's spec, its own script (the mounted ConfigMap file) runs with its own environment.
  */
 export async function migrate(ctx: LocalContext, venv: string): Promise<void> {
-  const code = [
-    'from mlflow.store.db.utils import create_sqlalchemy_engine_with_retry, _initialize_tables',
-    "_initialize_tables(create_sqlalchemy_engine_with_retry('postgresql://'))",
-  ].join('\n');
+  const { chart } = await launchSpec(ctx);
   const log = ctx.log(NAME);
-  appendFileSync(log, `[harness] database migration (the chart's mlflow-db-migration init container)\n`);
-  const r = await execa(join(venv, 'bin', 'python'), ['-c', code], { env: environment(ctx), extendEnv: false, reject: false, all: true, cwd: join(ctx.state, 'mlflow') });
+  let args: string[];
+  let env: Record<string, string>;
+  if (chart?.migration) {
+    mkdirSync(dirname(chart.migration.scriptPath), { recursive: true });
+    writeFileSync(chart.migration.scriptPath, chart.migration.script);
+    args = [chart.migration.scriptPath];
+    env = chart.migration.env;
+    appendFileSync(log, `[harness] database migration: chart ${chart.chart.version}'s mlflow-db-migration script\n`);
+  } else {
+    args = ['-c', [
+      'from mlflow.store.db.utils import create_sqlalchemy_engine_with_retry, _initialize_tables',
+      "_initialize_tables(create_sqlalchemy_engine_with_retry('postgresql://'))",
+    ].join('\n')];
+    env = environment(ctx);
+    appendFileSync(log, `[harness] database migration (the chart's mlflow-db-migration init container)\n`);
+  }
+  const r = await execa(join(venv, 'bin', 'python'), args, { env, extendEnv: false, reject: false, all: true, cwd: join(ctx.state, 'mlflow') });
   appendFileSync(log, `${r.all ?? ''}\n[harness] migration exit ${r.exitCode}\n`);
   if (r.exitCode !== 0) throw new HarnessError(`MLflow database migration failed (exit ${r.exitCode})`, `see its log ${log}`);
 }
 
-/** `mlflow server` from the venv, started as the chart starts it. */
-export function start(ctx: LocalContext, venv: string): LedgerEntry {
+/** `mlflow server` from the venv, started as the chart starts it (or from the chart's own rendered spec). */
+export async function start(ctx: LocalContext, venv: string): Promise<LedgerEntry> {
+  const spec = await launchSpec(ctx);
+  if (spec.chart) appendFileSync(ctx.log(NAME), `[harness] command line and environment from chart ${spec.chart.chart.version} (${spec.chart.chart.path}); see ${join(ctx.state, 'mlflow', 'server-spec.json')}\n`);
   return spawnDetached({
     name: NAME,
     command: join(venv, 'bin', 'mlflow'),
-    args: commandLine(ctx),
-    env: environment(ctx),
+    args: spec.args,
+    env: spec.env,
     cwd: join(ctx.state, 'mlflow'),
     log: ctx.log(NAME),
     ports: [ctx.ports.mlflow],
