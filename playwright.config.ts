@@ -17,7 +17,8 @@ export default defineConfig({
   workers: 2,
   fullyParallel: true,
   retries: 0,
-  timeout: 120_000,
+  // a healthy check takes under 20 s here; a bounded wait fails a broken stack's checks quickly
+  timeout: 60_000,
   expect: { timeout: 15_000 },
   outputDir: process.env.HARNESS_OUTPUT_DIR ?? 'test-results',
   reporter: [
@@ -31,6 +32,8 @@ export default defineConfig({
     // reports (npm test searches them and fails). HARNESS_TRACE=1 keeps them for failed checks when debugging.
     trace: process.env.HARNESS_TRACE === '1' ? 'retain-on-failure' : 'off',
     screenshot: 'only-on-failure',
+    navigationTimeout: 20_000,
+    actionTimeout: 15_000,
   },
   projects: [
     { name: 'unit', testDir: 'test/unit' },
@@ -73,6 +76,8 @@ export default defineConfig({
       testDir: 'specs',
       testMatch: /.*\.scenario\.spec\.ts$/,
       workers: 1,
+      // a scenario's symptom may be a client giving up on an unreachable store (MLFLOW_HTTP_REQUEST_TIMEOUT 60 s)
+      timeout: 120_000,
     },
     {
       // The deployment in the cluster (k3d): pods, Secrets, a rollout restart (it ends the pod's sessions), so
@@ -91,6 +96,8 @@ export default defineConfig({
       testMatch: /.*\.lifecycle\.spec\.ts$/,
       dependencies: ['realm'],
       workers: 1,
+      // each recipe stops and starts MLflow (its migration and readiness wait included)
+      timeout: 120_000,
       metadata: { target: descriptor?.target, pins: descriptor?.pins },
     },
   ],

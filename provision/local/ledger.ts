@@ -6,6 +6,8 @@ export interface LedgerEntry {
   pid: number;
   /** The process was started in its own process group: stop signals go to -pid. */
   group: boolean;
+  /** The signal that asks it to stop cleanly (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
   ports: number[];
   log: string;
   command: string;

@@ -15,6 +15,8 @@ export interface SpawnSpec {
   uid?: number;
   gid?: number;
   ports: number[];
+  /** The signal that asks it to stop cleanly (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -36,7 +38,7 @@ export function spawnDetached(spec: SpawnSpec): LedgerEntry {
     child.on('error', () => undefined);
     if (!child.pid) throw new HarnessError(`${spec.name}: could not start ${spec.command}`, `is it installed? see ${spec.log}`);
     child.unref();
-    return { pid: child.pid, group: true, ports: spec.ports, log: spec.log, command: [spec.command, ...spec.args].join(' ') };
+    return { pid: child.pid, group: true, ...(spec.stopSignal ? { stopSignal: spec.stopSignal } : {}), ports: spec.ports, log: spec.log, command: [spec.command, ...spec.args].join(' ') };
   } finally {
     closeSync(fd);
   }
@@ -96,7 +98,7 @@ export function until(condition: () => boolean | Promise<boolean>, timeoutMs: nu
 }
 
 /** Stops a process group politely (SIGTERM), then firmly (SIGKILL) after `graceSeconds`. */
-export async function stopProcess(entry: Pick<LedgerEntry, 'pid' | 'group'>, graceSeconds = 15): Promise<void> {
+export async function stopProcess(entry: Pick<LedgerEntry, 'pid' | 'group' | 'stopSignal'>, graceSeconds = 15): Promise<void> {
   const target = entry.group ? -entry.pid : entry.pid;
   const send = (sig: NodeJS.Signals) => {
     try {
@@ -109,7 +111,7 @@ export async function stopProcess(entry: Pick<LedgerEntry, 'pid' | 'group'>, gra
     send('SIGKILL'); // stray children of a dead leader
     return;
   }
-  send('SIGTERM');
+  send(entry.stopSignal ?? 'SIGTERM');
   try {
     await until(() => !isAlive(entry.pid), graceSeconds * 1000);
   } catch {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { projectRoot } from '../../provision/paths.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
-import { basicAuth, fillSecret } from './mlflow-api.ts';
+import { basicAuth } from './mlflow-api.ts';
+import { browserLogin } from './browser-login.ts';
 import { pluginOf, type PluginAdapter } from './plugin.ts';
 import { loadTokens, storageStateFile } from './run-state.ts';
 
@@ -61,6 +62,9 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
           // the client's default (7 retries, exponential backoff) turns a failing server into minutes of waiting;
           // two retries still ride out a transient error
           MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2',
+          // …with short waits between them (default factor 2 and jitter 1: about 7 s per failing call; the factor is an integer)
+          MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '1',
+          MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0.2',
           // no telemetry from the client (there is no network for it; its thread also races os.environ in 3.13)
           MLFLOW_DISABLE_TELEMETRY: 'true',
           DO_NOT_TRACK: 'true',
@@ -107,13 +111,7 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   loginAs: async ({ target }, use) => {
     await use(async (page, key) => {
       const p = persona(target, key);
-      await page.goto(`${target.mlflowUrl}/`);
-      await page.getByRole('button', { name: 'Keycloak' }).click();
-      await page.waitForURL((u) => u.href.startsWith(target.keycloakUrl));
-      await page.locator('#username').fill(p.username);
-      await fillSecret(page.locator('#password'), passwordOf(target, p));
-      await page.locator('#kc-login').click();
-      await page.waitForURL((u) => u.href.startsWith(target.mlflowUrl));
+      await browserLogin(page, target, { username: p.username, password: passwordOf(target, p) });
       return p;
     });
   },

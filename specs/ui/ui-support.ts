@@ -1,23 +1,12 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { PluginAdapter } from '../../provision/plugin/adapter.ts';
-import { fillSecret } from '../support/mlflow-api.ts';
+import { browserLogin } from '../support/browser-login.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 
 /** Helpers for the browser checks of the permissions UI (the plugin's Angular app under /oidc/ui/). */
 
-/**
- * Logs a user in through the browser with explicit credentials (MLflow login page → "Keycloak" → Keycloak's
- * form → /callback): the `loginAs` fixture for users that are not personas (e.g. an ephemeral Keycloak user).
- */
-export async function loginWithPassword(page: Page, target: TargetDescriptor, credentials: { username: string; password: string }): Promise<void> {
-  await page.goto(`${target.mlflowUrl}/`);
-  await page.getByRole('button', { name: 'Keycloak' }).click();
-  await page.waitForURL((u) => u.href.startsWith(target.keycloakUrl));
-  await page.locator('#username').fill(credentials.username);
-  await fillSecret(page.locator('#password'), credentials.password);
-  await page.locator('#kc-login').click();
-  await page.waitForURL((u) => u.href.startsWith(target.mlflowUrl));
-}
+/** Logs a user in with explicit credentials: the `loginAs` fixture for users that are not personas (e.g. an ephemeral Keycloak user). */
+export const loginWithPassword = browserLogin;
 
 export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
