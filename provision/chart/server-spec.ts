@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { loadHarnessEnv } from '../config/env.ts';
 import { HarnessError } from '../errors.ts';
 import type { LocalContext } from '../local/context.ts';
+import { databaseClient } from '../local/components/mlflow.ts';
 import { fill } from '../render/mlflow-server.ts';
 import { DECLARED, type Declarations, type PlacementValues } from './declared.ts';
 import { placementValues } from './local.ts';
@@ -32,15 +33,15 @@ export interface ChartServerSpec {
 
 /** Variables of the chart's environment whose value a Secret holds: from the stack's secrets, per secret and key. */
 function externalSecretValues(ctx: LocalContext): Record<string, Record<string, string>> {
-  const { desc, secrets, ports } = ctx;
-  const user = desc.postgres.user;
+  const { desc, secrets } = ctx;
+  const db = databaseClient(ctx);
   return {
-    'mlflow-db-secret': { username: user, password: secrets.postgresMlflow },
+    'mlflow-db-secret': { username: db.user, password: db.password },
     'mlflow-s3-secret': { AWS_ACCESS_KEY_ID: secrets.s3AccessKey, AWS_SECRET_ACCESS_KEY: secrets.s3SecretKey },
     'mlflow-oidc-config': {
       OIDC_CLIENT_ID: desc.keycloak.client.clientId,
       OIDC_CLIENT_SECRET: secrets.clientSecret,
-      OIDC_USERS_DB_URI: `postgresql://${user}:${secrets.postgresMlflow}@127.0.0.1:${ports.postgres}/${desc.postgres.databases.auth}`,
+      OIDC_USERS_DB_URI: `postgresql://${db.user}:${encodeURIComponent(db.password)}@${db.host}:${db.port}/${desc.postgres.databases.auth}`,
     },
   };
 }

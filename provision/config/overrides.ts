@@ -20,12 +20,24 @@ export const StackOverrides = z
         proxiedArtifactStorage: z.boolean().optional(),
         /** Where artifacts go, e.g. s3://mlflow/ or another bucket. */
         artifactsDestination: z.string().regex(/^s3:\/\/[a-z0-9.-]+\/.*$/, 'an s3://<bucket>/<path> URI').optional(),
+        /** What the server is given to reach PostgreSQL: another host, user or password than the stack's. */
+        database: z.object({
+          host: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name or address').optional(),
+          user: z.string().regex(/^[A-Za-z0-9_]+$/).optional(),
+          password: z.string().min(1).optional(),
+        }).strict().optional(),
       })
       .strict()
       .optional(),
     keycloak: z
       .object({
-        client: z.object({ redirectPath: z.string().optional(), directAccessGrantsEnabled: z.boolean().optional(), confidential: z.boolean().optional() }).strict().optional(),
+        client: z.object({
+          redirectPath: z.string().optional(),
+          directAccessGrantsEnabled: z.boolean().optional(),
+          confidential: z.boolean().optional(),
+          /** Keycloak's client secret rotated; MLflow keeps the old one. */
+          secretRotated: z.boolean().optional(),
+        }).strict().optional(),
         groupsScope: z
           .object({
             attachAs: z.enum(['default', 'optional', 'none']).optional(),
@@ -42,6 +54,14 @@ export const StackOverrides = z
       })
       .strict()
       .optional(),
+    /** The TLS proxy: forwarded headers it sets (null removes one) and the certificate it serves. */
+    proxy: z
+      .object({
+        forwardedHeaders: z.object({ proto: z.string().nullable().optional(), host: z.string().nullable().optional(), port: z.string().nullable().optional() }).strict().optional(),
+        certificate: z.enum(['valid', 'expired', 'wrong-host', 'untrusted-ca']).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type StackOverrides = z.infer<typeof StackOverrides>;
@@ -50,8 +70,9 @@ export type StackOverrides = z.infer<typeof StackOverrides>;
 export function applyOverrides(desc: StackDescription, o: StackOverrides = {}): StackDescription {
   const d = structuredClone(desc);
   if (o.mlflow) {
-    const { env, ...rest } = o.mlflow;
+    const { env, database, ...rest } = o.mlflow;
     Object.assign(d.mlflow, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+    if (database) d.mlflow.database = { ...d.mlflow.database, ...defined(database) };
     for (const [k, v] of Object.entries(env ?? {})) {
       if (v === null) delete d.mlflow.env[k];
       else d.mlflow.env[k] = v;
@@ -61,6 +82,8 @@ export function applyOverrides(desc: StackDescription, o: StackOverrides = {}): 
   if (o.keycloak?.groupsScope?.attachAs) d.keycloak.groupsScope.attachAs = o.keycloak.groupsScope.attachAs;
   if (o.keycloak?.groupsScope?.mapper) Object.assign(d.keycloak.groupsScope.mapper, defined(o.keycloak.groupsScope.mapper));
   if (o.keycloak?.tokenSettings) Object.assign(d.keycloak.tokenSettings, o.keycloak.tokenSettings);
+  if (o.proxy?.forwardedHeaders) Object.assign(d.edge.forwardedHeaders, defined(o.proxy.forwardedHeaders));
+  if (o.proxy?.certificate) d.edge.certificate = o.proxy.certificate;
   for (const g of o.keycloak?.addGroups ?? []) if (!d.keycloak.groups.some((x) => x.name === g.name)) d.keycloak.groups.push({ name: g.name, description: g.description });
   for (const [key, groups] of Object.entries(o.keycloak?.personaGroups ?? {})) {
     const p = d.keycloak.personas.find((x) => x.key === key);
@@ -77,10 +100,10 @@ function defined<T extends object>(o: T): Partial<T> {
 const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
 
 /** Per-part fingerprints: a running stack is reused when `base` matches; realm and server are reconciled in place. */
-export function fingerprints(desc: StackDescription): { base: string; realm: string; mlflow: string; all: string } {
-  const { keycloak, mlflow, serverSpec, ...base } = desc;
+export function fingerprints(desc: StackDescription): { base: string; realm: string; mlflow: string; edge: string; all: string } {
+  const { keycloak, mlflow, serverSpec, edge, ...base } = desc;
   // where the server's command line comes from changes only how MLflow is started
-  const parts = { base: hash(base), realm: hash(keycloak), mlflow: hash(serverSpec.from === 'harness' ? mlflow : { mlflow, serverSpec }) };
+  const parts = { base: hash(base), realm: hash(keycloak), mlflow: hash(serverSpec.from === 'harness' ? mlflow : { mlflow, serverSpec }), edge: hash(edge) };
   return { ...parts, all: hash(parts) };
 }
 

@@ -27,9 +27,19 @@ export interface StackDescription {
   postgres: { user: string; databases: { tracking: string; auth: string; keycloak: string } };
   s3: { bucket: string };
   mlflow: MlflowServerSettings;
+  /** The TLS reverse proxy in front of MLflow and Keycloak (buun-stack's Traefik with its middleware). */
+  edge: EdgeDescription;
   /** Where the local MLflow server's command line and environment come from (HARNESS_SERVER_SPEC). */
   serverSpec: ServerSpecSource;
   namespace: string;
+}
+
+/** What the proxy does: the forwarded headers it sets and the certificate it serves. */
+export interface EdgeDescription {
+  /** Values of X-Forwarded-Proto/-Host/-Port towards MLflow and Keycloak (`{host}`, `{port}` filled); null: removed. */
+  forwardedHeaders: { proto: string | null; host: string | null; port: string | null };
+  /** The stack's certificate, or a broken one: expired, for another host name, or signed by a CA nobody trusts. */
+  certificate: 'valid' | 'expired' | 'wrong-host' | 'untrusted-ca';
 }
 
 /** The harness's own renderer, or the chart's rendered container spec (a chart folder, or a version to pull). */
@@ -51,6 +61,8 @@ export interface RealmDescription {
   client: {
     clientId: string;
     confidential: boolean;
+    /** The client's secret in Keycloak was rotated while MLflow keeps the old one (a fault; false normally). */
+    secretRotated: boolean;
     /** Path appended to https://{mlflow host}. */
     redirectPath: string;
     directAccessGrantsEnabled: boolean;
@@ -79,6 +91,11 @@ export interface MlflowServerSettings {
   prometheusDir: string;
   /** `extraEnvVars`; values may hold the placeholders above plus `{keycloakUrl}`, `{realm}`, `{s3Endpoint}`. */
   env: Record<string, string>;
+  /**
+   * How the server reaches PostgreSQL when it differs from the stack's own (a fault: another host, user or
+   * password); chart: `postgres.host` and the `mlflow-db-secret` keys. Unset: the stack's database and user.
+   */
+  database?: { host?: string; user?: string; password?: string };
 }
 
 export const MLFLOW_ADMIN_GROUP = 'mlflow-admins';
@@ -132,6 +149,8 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
     },
     hosts: { mlflow: env.MLFLOW_HOST, keycloak: env.KEYCLOAK_HOST, httpsPort: env.HARNESS_HTTPS_PORT },
     namespace: env.MLFLOW_NAMESPACE,
+    // buun-stack's Traefik middleware mlflow-headers, and the stack's certificate
+    edge: { forwardedHeaders: { proto: 'https', host: '{host}', port: '{port}' }, certificate: 'valid' },
     serverSpec: env.HARNESS_SERVER_SPEC === 'chart'
       ? { from: 'chart', chart: env.MLFLOW_CHART_PATH ? resolve(env.MLFLOW_CHART_PATH) : env.MLFLOW_CHART_VERSION ?? set.chart }
       : { from: 'harness' },
@@ -148,7 +167,7 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
         clientSessionMaxLifespan: 43200,
         clientSessionIdleTimeout: 7200,
       },
-      client: { clientId: 'mlflow', confidential: true, redirectPath: '/callback', directAccessGrantsEnabled: false },
+      client: { clientId: 'mlflow', confidential: true, secretRotated: false, redirectPath: '/callback', directAccessGrantsEnabled: false },
       groupsScope: {
         name: 'groups',
         description: 'User group memberships',

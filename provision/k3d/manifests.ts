@@ -191,7 +191,8 @@ export function keycloakIngress(desc: StackDescription): K8sObject {
 
 /** mlflow-db-secret {username, password} (create-db-secret). */
 export function mlflowDbSecret(desc: StackDescription): K8sObject {
-  return secretObject(desc.namespace, 'mlflow-db-secret', { username: desc.postgres.user, password: secret('postgresMlflow') });
+  const db = desc.mlflow.database ?? {};
+  return secretObject(desc.namespace, 'mlflow-db-secret', { username: db.user ?? desc.postgres.user, password: db.password ?? secret('postgresMlflow') });
 }
 
 /** mlflow-s3-secret {AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY}: MinIO's root credentials (create-s3-secret). */
@@ -201,11 +202,14 @@ export function mlflowS3Secret(desc: StackDescription): K8sObject {
 
 /** mlflow-oidc-config {OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_USERS_DB_URI}; passwords are [A-Za-z0-9] (no URL encoding needed). */
 export function mlflowOidcSecret(desc: StackDescription): K8sObject {
-  const { user, databases } = desc.postgres;
+  const { databases } = desc.postgres;
+  // a database fault (another host, user or password) reaches the plugin's auth database URI too
+  const db = desc.mlflow.database ?? {};
+  const password = db.password !== undefined ? encodeURIComponent(db.password) : secret('postgresMlflow');
   return secretObject(desc.namespace, 'mlflow-oidc-config', {
     OIDC_CLIENT_ID: desc.keycloak.client.clientId,
     OIDC_CLIENT_SECRET: secret('clientSecret'),
-    OIDC_USERS_DB_URI: `postgresql://${user}:${secret('postgresMlflow')}@${POSTGRES_HOST}:5432/${databases.auth}`,
+    OIDC_USERS_DB_URI: `postgresql://${db.user ?? desc.postgres.user}:${password}@${db.host ?? POSTGRES_HOST}:5432/${databases.auth}`,
   });
 }
 

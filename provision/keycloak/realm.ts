@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { RealmDescription } from '../config/stack.ts';
 
@@ -12,6 +13,11 @@ export interface RealmInputs {
 }
 
 type Admin = InstanceType<typeof KcAdminClient>;
+
+/** The client secret after a rotation in Keycloak (a fault: the server keeps the old one); derived, so stable per stack. */
+export function rotatedSecret(secret: string): string {
+  return createHash('sha256').update(`rotated:${secret}`).digest('base64url').slice(0, 40);
+}
 
 export async function adminClient(baseUrl: string, admin: { username: string; password: string }): Promise<Admin> {
   const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
@@ -71,7 +77,7 @@ export async function configureRealm(inputs: RealmInputs): Promise<void> {
     clientId: c.clientId,
     enabled: true,
     publicClient: !c.confidential,
-    secret: inputs.clientSecret,
+    secret: r.client.secretRotated ? rotatedSecret(inputs.clientSecret) : inputs.clientSecret,
     redirectUris: [inputs.redirectUri],
     directAccessGrantsEnabled: c.directAccessGrantsEnabled,
   });

@@ -16,7 +16,7 @@ export interface LedgerEntry {
 export interface Ledger {
   fingerprint: string;
   /** Fingerprints of the base stack, the realm and the MLflow server settings. */
-  parts?: { base: string; realm: string; mlflow: string };
+  parts?: { base: string; realm: string; mlflow: string; edge?: string };
   /** Name of the configuration applied (`default`, or a scenario/control and its phase). */
   applied?: string;
   createdAt: string;

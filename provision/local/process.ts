@@ -111,6 +111,7 @@ export async function stopProcess(entry: Pick<LedgerEntry, 'pid' | 'group' | 'st
     send('SIGKILL'); // stray children of a dead leader
     return;
   }
+  send('SIGCONT'); // a paused (frozen) process handles no signal until it runs again
   send(entry.stopSignal ?? 'SIGTERM');
   try {
     await until(() => !isAlive(entry.pid), graceSeconds * 1000);

@@ -7,12 +7,12 @@ import { describeStack, publicUrl, type StackDescription } from '../config/stack
 import { HarnessError } from '../errors.ts';
 import { adminClient, configureRealm } from '../keycloak/realm.ts';
 import { cacheDir, stateDir } from '../paths.ts';
-import { step } from '../progress.ts';
+import { info, step } from '../progress.ts';
 import { COMPONENTS, keycloak, mlflow, postgres, proxy, s3 } from './components/index.ts';
 import { logPath, type LocalContext, type StackPorts, type StackSecrets } from './context.ts';
 import { LedgerFile, type Ledger, type LedgerEntry } from './ledger.ts';
 import { ensurePrerequisites } from './prerequisites.ts';
-import { isAlive, stopProcess, until } from './process.ts';
+import { isAlive, stopProcess, tail, until } from './process.ts';
 
 // Operations on a local stack that is already up: reconfigure it, stop and start single components.
 
@@ -25,6 +25,9 @@ export async function reconcile(desc: StackDescription, existing: Ledger, fps: R
     }
     if (existing.parts?.mlflow !== fps.mlflow) {
       await step('restart MLflow with the new settings', () => restartMlflow(ctx, ledgerFile, label !== 'default'));
+    }
+    if (existing.parts?.edge !== fps.edge) {
+      await step('restart the TLS proxy with the new settings', () => restartProxy(ctx, ledgerFile));
     }
   });
   ledgerFile.update((l) => {
@@ -66,7 +69,33 @@ export async function restartMlflow(ctx: LocalContext, ledgerFile: LedgerFile, f
   ledgerFile.update((l) => {
     l.components[mlflow.NAME] = entry;
   });
-  await mlflow.ready(ctx, entry, faulted);
+  // Under a fault, a server that cannot start is the fault's symptom: it exits (a wrong database password) or
+  // keeps retrying its database for an hour (MLflow's engine retry). Wait a bounded time, then let the checks
+  // meet it (the proxy answers 502 while nothing listens).
+  const budget = faulted ? { ...ctx, readyTimeout: Math.min(ctx.readyTimeout, FAULTED_READY_SECONDS) } : ctx;
+  try {
+    await mlflow.ready(budget, entry, faulted);
+  } catch (error) {
+    if (!faulted) throw error;
+    const last = tail(entry.log, 3).split('\n').pop() ?? '';
+    info(isAlive(entry.pid)
+      ? `MLflow does not answer under the fault after ${budget.readyTimeout}s (the checks meet it as it is): ${last}`
+      : `MLflow exited under the fault (the checks see the proxy's 502): ${last}`);
+  }
+}
+
+/** How long a deliberately faulted MLflow may take to answer before the checks run against it anyway. */
+const FAULTED_READY_SECONDS = 45;
+
+/** Stops the TLS proxy and starts it with the context's settings (forwarded headers, certificate); waits until it answers. */
+export async function restartProxy(ctx: LocalContext, ledgerFile: LedgerFile): Promise<void> {
+  const old = ledgerFile.read()?.components[proxy.NAME];
+  if (old) await stopProcess(old);
+  const entry = await proxy.start(ctx);
+  ledgerFile.update((l) => {
+    l.components[proxy.NAME] = entry;
+  });
+  await proxy.ready(ctx, entry, `${publicUrl(ctx.desc.hosts.mlflow, ctx.desc.hosts.httpsPort)}/health`);
 }
 
 /** Stops one component of a running stack (a fault such as "database unreachable"). */
@@ -75,6 +104,26 @@ export async function stopComponent(name: string): Promise<void> {
   const entry = ledgerFile.read()?.components[name];
   if (!entry) throw new HarnessError(`No component "${name}" in the running stack`, `components: ${COMPONENTS.join(', ')}`);
   await stopProcess(entry);
+}
+
+/** Pauses one component of a running stack (SIGSTOP to its process group): it hangs instead of answering. */
+export async function freezeComponent(name: string): Promise<void> {
+  signalComponent(name, 'SIGSTOP');
+}
+
+/** Resumes a component paused by freezeComponent. */
+export async function thawComponent(name: string): Promise<void> {
+  signalComponent(name, 'SIGCONT');
+}
+
+function signalComponent(name: string, signal: NodeJS.Signals): void {
+  const entry = new LedgerFile(stateDir()).read()?.components[name];
+  if (!entry) throw new HarnessError(`No component "${name}" in the running stack`, `components: ${COMPONENTS.join(', ')}`);
+  try {
+    process.kill(entry.group ? -entry.pid : entry.pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 /** Starts again a component that was stopped, with the stack's configuration; waits until it is ready. */
@@ -88,7 +137,7 @@ export async function startComponent(name: string): Promise<void> {
   if (name === postgres.NAME) started = await postgres.start(ctx);
   else if (name === s3.NAME) started = s3.start(ctx, prereqs.versitygw);
   else if (name === keycloak.NAME) started = keycloak.start(ctx, prereqs.keycloakHome, prereqs.javaHome);
-  else if (name === proxy.NAME) started = proxy.start(ctx);
+  else if (name === proxy.NAME) started = await proxy.start(ctx);
   else if (name === mlflow.NAME) {
     await mlflow.migrate(ctx, prereqs.venv);
     started = await mlflow.start(ctx, prereqs.venv);

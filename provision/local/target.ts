@@ -161,7 +161,7 @@ async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record
   const mlflowUrl = publicUrl(desc.hosts.mlflow, desc.hosts.httpsPort);
   const kcStarted = Date.now();
   const kc = record(keycloak.NAME, keycloak.start(ctx, prereqs.keycloakHome, prereqs.javaHome));
-  const px = record(proxy.NAME, proxy.start(ctx));
+  const px = record(proxy.NAME, await proxy.start(ctx));
   const mlStarted = Date.now();
   await step('MLflow database migration', () => timed(t, 'mlflow-migration', mlStarted, () => mlflow.migrate(ctx, prereqs.venv)));
   const ml = record(mlflow.NAME, await mlflow.start(ctx, prereqs.venv));

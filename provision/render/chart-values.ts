@@ -16,7 +16,7 @@ export function renderChartValues(desc: StackDescription, opts: { registry: stri
     backendStore: {
       databaseMigration: true,
       databaseConnectionCheck: true,
-      postgres: { enabled: true, host: opts.postgresHost, port: 5432, database: desc.postgres.databases.tracking, driver: '' },
+      postgres: { enabled: true, host: desc.mlflow.database?.host ?? opts.postgresHost, port: 5432, database: desc.postgres.databases.tracking, driver: '' },
       existingDatabaseSecret: { name: 'mlflow-db-secret', usernameKey: 'username', passwordKey: 'password' },
     },
     artifactRoot: {

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import type { StackOverrides } from '../config/overrides.ts';
-import { startComponent, stopComponent } from '../local/running-stack.ts';
+import { freezeComponent, startComponent, stopComponent, thawComponent } from '../local/running-stack.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { projectRoot, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
@@ -11,6 +11,7 @@ import { readDescriptor, type TargetDescriptor } from '../targets/descriptor.ts'
 /** A stack held for scenario or control runs: remembers whether it was provisioned here, to tear it down after. */
 export class FaultableStack {
   private stopped = new Set<string>();
+  private frozen = new Set<string>();
   private constructor(readonly descriptor: TargetDescriptor, private readonly own: boolean) {}
 
   /** True when this run provisioned the stack (so it may be taken down for good). */
@@ -25,6 +26,7 @@ export class FaultableStack {
     // interrupted between phases: a stack this run provisioned goes; a user's stack is reconfigured to its
     // default by the next command that provisions (its fingerprint says which configuration it has)
     onInterrupt(async () => {
+      for (const c of stack.frozen) await thawComponent(c);
       if (stack.own) await teardownLocal();
       else info('The stack keeps the configuration of the interrupted phase; `npm run provision` restores the default.');
     });
@@ -33,17 +35,32 @@ export class FaultableStack {
     return stack;
   }
 
-  /** Applies a configuration (fault, fix or default) and stops/starts components as asked. */
-  async apply(label: string, overrides: StackOverrides, stop: string[] = [], start: string[] = []): Promise<void> {
+  /** Applies a configuration (fault, fix or default) and stops/starts, restarts or freezes components as asked. */
+  async apply(label: string, overrides: StackOverrides, stop: string[] = [], start: string[] = [], more: { restart?: string[]; freeze?: string[] } = {}): Promise<void> {
+    // a new phase starts from running components: whatever an earlier phase froze resumes first
+    for (const c of [...this.frozen]) {
+      await step(`resume ${c}`, () => thawComponent(c));
+      this.frozen.delete(c);
+    }
     for (const c of start) {
       await step(`start ${c} again`, () => startComponent(c));
       this.stopped.delete(c);
     }
     // a stack with a stopped component is not "up": reconfigure only when everything runs
     if (this.stopped.size === 0) await provisionLocal('test', overrides, label);
+    for (const c of more.restart ?? []) {
+      await step(`restart ${c}`, async () => {
+        await stopComponent(c);
+        await startComponent(c);
+      });
+    }
     for (const c of stop) {
       await step(`stop ${c}`, () => stopComponent(c));
       this.stopped.add(c);
+    }
+    for (const c of more.freeze ?? []) {
+      await step(`freeze ${c} (SIGSTOP)`, () => freezeComponent(c));
+      this.frozen.add(c);
     }
   }
 

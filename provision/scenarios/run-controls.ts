@@ -47,7 +47,7 @@ export async function runControl(file: string, stack: FaultableStack, opts: { li
   const started = Date.now();
   info(`\n■ Control ${id}: ${c.metadata.title}`);
   await stack.playwright(['--project=setup'], { HARNESS_REPORT_DIR: join(reportsDir, 'controls', id, 'setup'), HARNESS_OUTPUT_DIR: join(reportsDir, 'controls', id, 'setup', 'results') }, 'silent');
-  await step(`fault: ${c.spec.description.split('\n')[0]}`, () => stack.apply(`${id}:fault`, c.spec.fault.overrides, c.spec.fault.stop));
+  await step(`fault: ${c.spec.description.split('\n')[0]}`, () => stack.apply(`${id}:fault`, c.spec.fault.overrides, c.spec.fault.stop, [], c.spec.fault));
   const expected = c.spec.expectRed ?? [];
   const grep = expected.length ? [`--grep=\\[[^\\]]*\\b(${expected.join('|')})\\b`] : [];
   // api and browser checks together, then the serial ones (they must not overlap the others), then the lifecycle

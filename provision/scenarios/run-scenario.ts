@@ -33,7 +33,7 @@ export async function runScenario(file: string, stack: FaultableStack): Promise<
     return code === 0;
   };
   const beforeFault = stack.logOffsets();
-  await step(`fault: ${s.spec.description.split('\n')[0]}`, () => stack.apply(`${s.metadata.name}:fault`, s.spec.fault.overrides, s.spec.fault.stop));
+  await step(`fault: ${s.spec.description.split('\n')[0]}`, () => stack.apply(`${s.metadata.name}:fault`, s.spec.fault.overrides, s.spec.fault.stop, [], s.spec.fault));
   const symptom = await phase('symptom', beforeFault);
   const beforeFix = stack.logOffsets();
   await step(`fix: ${s.spec.fix.description.split('\n')[0]}`, () => stack.apply(`${s.metadata.name}:fix`, s.spec.fix.overrides, [], s.spec.fix.start));

@@ -63,6 +63,10 @@ export const Fault = z.object({
   overrides: StackOverrides.default({}),
   /** Components stopped once the configuration is applied. */
   stop: z.array(COMPONENT).default([]),
+  /** Components stopped and started again (their state survives: data, sessions on disk). */
+  restart: z.array(COMPONENT).default([]),
+  /** Components paused (SIGSTOP): connections are accepted but never answered, as a hung server; resumed after. */
+  freeze: z.array(COMPONENT).default([]),
 }).strict();
 
 const Metadata = z.object({

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test, expect } from '@playwright/test';
@@ -10,7 +10,8 @@ import { fingerprints } from '../../provision/config/overrides.ts';
 import { argsToLocal, serverSpecFromManifest, toLocal } from '../../provision/chart/server-spec.ts';
 import { placementValues } from '../../provision/chart/local.ts';
 import { clusterChartValues, helmTemplate, prepareChart } from '../../provision/chart/render.ts';
-import { generateSecrets, logPath, type LocalContext } from '../../provision/local/context.ts';
+import type { LocalContext } from '../../provision/local/context.ts';
+import { renderContext } from './fixtures/local-context.ts';
 import { commandLine, environment } from '../../provision/local/components/mlflow.ts';
 import { HELM_VERSION } from '../../provision/local/prereqs/helm.ts';
 import { findOnPath } from '../../provision/k3d/prereqs.ts';
@@ -25,19 +26,7 @@ const none = join(tmpdir(), 'no-such-env-file');
 
 function context(chart?: string): { ctx: LocalContext; cleanup: () => void } {
   const env = loadHarnessEnv(chart ? { HARNESS_SERVER_SPEC: 'chart', MLFLOW_CHART_PATH: chart } : {}, none);
-  const desc = describeStack(env, loadPinSet(chart ? pinSetFor(chart) : undefined));
-  const state = mkdtempSync(join(tmpdir(), 'server-spec-'));
-  const ctx: LocalContext = {
-    desc,
-    state,
-    cache: cacheDir(),
-    secrets: generateSecrets(desc),
-    ports: { postgres: 40001, s3: 40002, keycloakHttp: 40003, keycloakHttps: 40004, keycloakManagement: 40005, mlflow: 40006 },
-    tls: { caCert: join(state, 'tls', 'ca.pem'), cert: join(state, 'tls', 'server.pem'), key: join(state, 'tls', 'server-key.pem') },
-    readyTimeout: 1,
-    log: (name) => logPath(state, name),
-  };
-  return { ctx, cleanup: () => rmSync(state, { recursive: true, force: true }) };
+  return renderContext(describeStack(env, loadPinSet(chart ? pinSetFor(chart) : undefined)));
 }
 
 function pinSetFor(chart: string): string | undefined {

@@ -19,24 +19,30 @@ function localPath(ctx: LocalContext, containerPath: string): string {
   return p;
 }
 
+/** How the server reaches PostgreSQL: the stack's own database and user, unless a fault says otherwise. */
+export function databaseClient(ctx: LocalContext): { host: string; port: number; user: string; password: string } {
+  const o = ctx.desc.mlflow.database ?? {};
+  return { host: o.host ?? '127.0.0.1', port: ctx.ports.postgres, user: o.user ?? ctx.desc.postgres.user, password: o.password ?? ctx.secrets.postgresMlflow };
+}
+
 /** The environment the chart gives the container, rendered from the same settings, plus local placement. */
 export function environment(ctx: LocalContext): Record<string, string> {
   const { desc, secrets, ports, tls } = ctx;
   const values = placeholders(desc, { service: '127.0.0.1', servicePort: ports.mlflow, s3Endpoint: s3.endpoint(ctx) });
   const env = extraEnv(desc.mlflow, values);
   env.SESSION_CACHE_DIR = localPath(ctx, env.SESSION_CACHE_DIR ?? '/tmp/session');
-  const pgUser = desc.postgres.user;
+  const db = databaseClient(ctx);
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: join(ctx.state, 'mlflow'),
     LANG: 'C.UTF-8',
     // chart: MLFLOW_VERSION, DB and S3 secrets, env configmap
     MLFLOW_VERSION: desc.versions.imageTag,
-    PGHOST: '127.0.0.1',
-    PGPORT: String(ports.postgres),
+    PGHOST: db.host,
+    PGPORT: String(db.port),
     PGDATABASE: desc.postgres.databases.tracking,
-    PGUSER: pgUser,
-    PGPASSWORD: secrets.postgresMlflow,
+    PGUSER: db.user,
+    PGPASSWORD: db.password,
     AWS_ACCESS_KEY_ID: secrets.s3AccessKey,
     AWS_SECRET_ACCESS_KEY: secrets.s3SecretKey,
     MLFLOW_CONFIGURE_LOGGING: 'false',
@@ -49,7 +55,7 @@ export function environment(ctx: LocalContext): Record<string, string> {
     // secret mlflow-oidc-config
     OIDC_CLIENT_ID: desc.keycloak.client.clientId,
     OIDC_CLIENT_SECRET: secrets.clientSecret,
-    OIDC_USERS_DB_URI: `postgresql://${pgUser}:${secrets.postgresMlflow}@127.0.0.1:${ports.postgres}/${desc.postgres.databases.auth}`,
+    OIDC_USERS_DB_URI: `postgresql://${db.user}:${encodeURIComponent(db.password)}@${db.host}:${db.port}/${desc.postgres.databases.auth}`,
     // the plugin's JWKS cache (default /tmp/flask_cache) must not outlive this stack's realm keys
     CACHE_DIR: localPath(ctx, '/tmp/flask_cache'),
     // trust the stack CA for the discovery document and token exchange through the proxy

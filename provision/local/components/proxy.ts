@@ -3,6 +3,7 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalContext } from '../context.ts';
+import { createFaultyCertificate } from '../tls.ts';
 import type { LedgerEntry } from '../ledger.ts';
 import { spawnDetached, waitReady } from '../process.ts';
 
@@ -11,17 +12,20 @@ export const NAME = 'proxy';
 /**
  * Caddy in front of MLflow and Keycloak. For MLflow it sets the headers buun-stack's Traefik middleware
  * sets (X-Forwarded-Proto https, X-Forwarded-Host <host>, X-Forwarded-Port <port>); Keycloak gets the same.
+ * A fault may change or remove them (Caddy would otherwise add its own X-Forwarded-Proto/Host) or serve a
+ * broken certificate.
  */
-export function caddyfile(ctx: LocalContext): string {
-  const { desc, ports, tls } = ctx;
+export function caddyfile(ctx: LocalContext, cert: { cert: string; key: string } = ctx.tls): string {
+  const { desc, ports } = ctx;
   const port = desc.hosts.httpsPort;
+  const headers = (host: string) => Object.entries({ Proto: desc.edge.forwardedHeaders.proto, Host: desc.edge.forwardedHeaders.host, Port: desc.edge.forwardedHeaders.port })
+    .map(([name, value]) => (value === null ? `\t\theader_up -X-Forwarded-${name}` : `\t\theader_up X-Forwarded-${name} ${value.replaceAll('{host}', host).replaceAll('{port}', String(port))}`))
+    .join('\n');
   const site = (host: string, upstream: number) => `https://${host}:${port} {
 	bind 127.0.0.1 [::1]
-	tls ${tls.cert} ${tls.key}
+	tls ${cert.cert} ${cert.key}
 	reverse_proxy 127.0.0.1:${upstream} {
-		header_up X-Forwarded-Proto https
-		header_up X-Forwarded-Host ${host}
-		header_up X-Forwarded-Port ${port}
+${headers(host)}
 	}
 	log {
 		output stdout
@@ -40,11 +44,18 @@ ${site(desc.hosts.mlflow, ports.mlflow)}
 ${site(desc.hosts.keycloak, ports.keycloakHttp)}`;
 }
 
-export function start(ctx: LocalContext): LedgerEntry {
+/** The certificate the proxy serves: the stack's own, or the broken one a fault asks for. */
+async function certificate(ctx: LocalContext): Promise<{ cert: string; key: string }> {
+  const fault = ctx.desc.edge.certificate;
+  if (fault === 'valid') return ctx.tls;
+  return createFaultyCertificate(ctx.tls, join(ctx.state, 'tls', 'faults'), fault, [ctx.desc.hosts.mlflow, ctx.desc.hosts.keycloak]);
+}
+
+export async function start(ctx: LocalContext): Promise<LedgerEntry> {
   const dir = join(ctx.state, 'proxy');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'Caddyfile');
-  writeFileSync(file, caddyfile(ctx));
+  writeFileSync(file, caddyfile(ctx, await certificate(ctx)));
   return spawnDetached({
     name: NAME,
     command: 'caddy',
@@ -55,10 +66,10 @@ export function start(ctx: LocalContext): LedgerEntry {
   });
 }
 
-/** GET over TLS trusting only the stack CA; resolves with the status code. */
-export function httpsStatus(url: string, caFile: string): Promise<number> {
+/** GET over TLS trusting only the stack CA (or, for a proxy serving a broken certificate, any); resolves with the status code. */
+export function httpsStatus(url: string, caFile: string, anyCertificate = false): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca: readFileSync(caFile), timeout: 5000 }, (res) => {
+    const req = request(url, { ca: readFileSync(caFile), timeout: 5000, rejectUnauthorized: !anyCertificate }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -69,5 +80,7 @@ export function httpsStatus(url: string, caFile: string): Promise<number> {
 }
 
 export async function ready(ctx: LocalContext, entry: LedgerEntry, url: string, expect = 200): Promise<void> {
-  await waitReady(entry, 'TLS proxy', `GET ${url} answers ${expect}`, async () => (await httpsStatus(url, ctx.tls.caCert)) === expect, ctx.readyTimeout);
+  const anyCertificate = ctx.desc.edge.certificate !== 'valid';
+  const condition = `GET ${url} answers ${expect}${anyCertificate ? ` (certificate: ${ctx.desc.edge.certificate}, not verified)` : ''}`;
+  await waitReady(entry, 'TLS proxy', condition, async () => (await httpsStatus(url, ctx.tls.caCert, anyCertificate)) === expect, ctx.readyTimeout);
 }

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { test, expect } from '@playwright/test';
+import { loadHarnessEnv } from '../../provision/config/env.ts';
+import { loadPinSet } from '../../provision/config/pin-sets.ts';
+import { describeStack } from '../../provision/config/stack.ts';
+import { applyOverrides, fingerprints, StackOverrides } from '../../provision/config/overrides.ts';
+import { caddyfile } from '../../provision/local/components/proxy.ts';
+import { environment } from '../../provision/local/components/mlflow.ts';
+import { rotatedSecret } from '../../provision/keycloak/realm.ts';
+import { mlflowDbSecret, mlflowOidcSecret } from '../../provision/k3d/manifests.ts';
+import { clusterChartValues } from '../../provision/chart/render.ts';
+import { renderContext } from './fixtures/local-context.ts';
+
+// The fault vocabulary: each new kind of override reaches what the targets render (and only its part of the
+// fingerprint, so a fault reconfigures the running stack instead of rebuilding it).
+
+const none = join(tmpdir(), 'no-such-env-file');
+const base = () => describeStack(loadHarnessEnv({}, none), loadPinSet(undefined));
+
+test('database faults reach PGHOST/PGUSER/PGPASSWORD, the auth database URI, the chart values and the k3d secrets', () => {
+  const desc = applyOverrides(base(), { mlflow: { database: { host: 'postgres.invalid', user: 'someone', password: 'p@ss word' } } });
+  const { ctx, cleanup } = renderContext(desc);
+  try {
+    const env = environment(ctx);
+    expect(env).toMatchObject({ PGHOST: 'postgres.invalid', PGUSER: 'someone', PGPASSWORD: 'p@ss word', OIDC_USERS_DB_URI: 'postgresql://someone:p%40ss%20word@postgres.invalid:40001/mlflow_auth' });
+    const values = clusterChartValues(desc, loadHarnessEnv({}, none)) as { backendStore: { postgres: { host: string } } };
+    expect(values.backendStore.postgres.host).toBe('postgres.invalid');
+    expect(mlflowDbSecret(desc)).toMatchObject({ stringData: { username: 'someone', password: 'p@ss word' } });
+    expect(String((mlflowOidcSecret(desc) as unknown as { stringData: Record<string, string> }).stringData.OIDC_USERS_DB_URI)).toBe('postgresql://someone:p%40ss%20word@postgres.invalid:5432/mlflow_auth');
+  } finally {
+    cleanup();
+  }
+  // without the fault: the stack's own user and generated password
+  const healthy = renderContext(base());
+  try {
+    expect(environment(healthy.ctx)).toMatchObject({ PGHOST: '127.0.0.1', PGUSER: 'mlflow', PGPASSWORD: healthy.ctx.secrets.postgresMlflow });
+  } finally {
+    healthy.cleanup();
+  }
+});
+
+test('the proxy sets buun-stack\'s forwarded headers; a fault changes or removes them and picks the certificate', () => {
+  const healthy = renderContext(base());
+  try {
+    const text = caddyfile(healthy.ctx);
+    expect(text).toContain('header_up X-Forwarded-Proto https');
+    expect(text).toContain('header_up X-Forwarded-Host mlflow.localhost');
+    expect(text).toContain('header_up X-Forwarded-Port 8443');
+    expect(text).toContain(`tls ${healthy.ctx.tls.cert} ${healthy.ctx.tls.key}`);
+  } finally {
+    healthy.cleanup();
+  }
+  const desc = applyOverrides(base(), { proxy: { forwardedHeaders: { proto: null, host: 'evil.example' }, certificate: 'expired' } });
+  const { ctx, cleanup } = renderContext(desc);
+  try {
+    const text = caddyfile(ctx, { cert: '/x/expired.pem', key: '/x/expired-key.pem' });
+    expect(text).toContain('header_up -X-Forwarded-Proto');
+    expect(text).toContain('header_up X-Forwarded-Host evil.example');
+    expect(text).toContain('header_up X-Forwarded-Port 8443');
+    expect(text).toContain('tls /x/expired.pem /x/expired-key.pem');
+  } finally {
+    cleanup();
+  }
+});
+
+test('each fault changes only its part of the fingerprint', () => {
+  const a = fingerprints(base());
+  const parts = (o: StackOverrides) => {
+    const b = fingerprints(applyOverrides(base(), o));
+    return (['base', 'realm', 'mlflow', 'edge'] as const).filter((k) => a[k] !== b[k]);
+  };
+  expect(parts({ proxy: { certificate: 'untrusted-ca' } })).toEqual(['edge']);
+  expect(parts({ proxy: { forwardedHeaders: { proto: 'http' } } })).toEqual(['edge']);
+  expect(parts({ mlflow: { database: { password: 'x' } } })).toEqual(['mlflow']);
+  expect(parts({ keycloak: { client: { secretRotated: true } } })).toEqual(['realm']);
+});
+
+test('a rotated client secret differs from the stack\'s and is stable; a misspelt fault is refused', () => {
+  expect(rotatedSecret('abc')).not.toBe('abc');
+  expect(rotatedSecret('abc')).toBe(rotatedSecret('abc'));
+  expect(StackOverrides.safeParse({ proxy: { certificate: 'self-signed' } }).success).toBe(false);
+  expect(StackOverrides.safeParse({ proxy: { forwardedHeader: {} } }).success).toBe(false);
+  expect(StackOverrides.safeParse({ mlflow: { database: { host: 'db host' } } }).success).toBe(false);
+});
