@@ -46,7 +46,7 @@ export async function controls(args: string[]): Promise<number> {
   writeControlsReport(results, uncovered, invalid);
   const missed = results.filter((r) => !r.caught);
   info(`\nControls: ${results.length - missed.length}/${results.length} caught — reports/controls.json`);
-  for (const r of results) info(`  ${r.caught ? '✔' : '✖'} ${r.id.padEnd(28)} ${String(r.seconds).padStart(6)}s  expected ${r.expectedRed.join(',') || '(any)'}  observed ${r.observedRed.join(',') || 'none'}`);
+  for (const r of results) info(`  ${r.caught ? '✔' : '✖'} ${r.id.padEnd(28)} ${String(r.seconds).padStart(6)}s  expected ${r.expectedRed.join(',') || (r.expectedGreen ? 'none' : '(any)')}  observed ${r.observedRed.join(',') || 'none'}${r.expectedGreen ? `  green ${r.expectedGreen.filter((x) => !r.notGreen?.includes(x)).join(',') || 'none'}/${r.expectedGreen.join(',')}` : ''}`);
   if (uncovered.length) info(`Claims with checks but no control: ${uncovered.join(', ')}`);
   for (const i of invalid) info(`  ✖ invalid: ${i.error}`);
   return missed.length === 0 && uncovered.length === 0 && invalid.length === 0 ? 0 : 1;

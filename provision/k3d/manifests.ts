@@ -218,8 +218,13 @@ export function caConfigMap(desc: StackDescription, caFile: string): K8sObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CA_CONFIGMAP, namespace: desc.namespace }, data: { 'ca.pem': fileText(caFile) } };
 }
 
-/** Middleware mlflow-headers: the forwarded headers the plugin's ProxyFix reads (mlflow-middleware.gomplate.yaml). */
+/**
+ * Middleware mlflow-headers: the forwarded headers the plugin's ProxyFix reads (mlflow-middleware.gomplate.yaml),
+ * from the description's edge (a fault may change one, or remove it: Traefik removes a header set to "").
+ */
 export function mlflowHeadersMiddleware(desc: StackDescription): K8sObject {
+  const value = (v: string | null) => (v === null ? '' : v.replaceAll('{host}', desc.hosts.mlflow).replaceAll('{port}', String(desc.hosts.httpsPort)));
+  const h = desc.edge.forwardedHeaders;
   return {
     apiVersion: 'traefik.io/v1alpha1',
     kind: 'Middleware',
@@ -227,9 +232,9 @@ export function mlflowHeadersMiddleware(desc: StackDescription): K8sObject {
     spec: {
       headers: {
         customRequestHeaders: {
-          'X-Forwarded-Proto': 'https',
-          'X-Forwarded-Host': desc.hosts.mlflow,
-          'X-Forwarded-Port': String(desc.hosts.httpsPort),
+          'X-Forwarded-Proto': value(h.proto),
+          'X-Forwarded-Host': value(h.host),
+          'X-Forwarded-Port': value(h.port),
         },
       },
     },

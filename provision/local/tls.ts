@@ -59,9 +59,9 @@ export async function createFaultyCertificate(tls: StackTls, dir: string, fault:
   let ca = { cert: tls.caCert, key: join(dirname(tls.caCert), 'ca-key.pem') };
   if (fault === 'untrusted-ca') {
     await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30',
-      '-subj', '/CN=an untrusted CA', '-keyout', 'untrusted-ca-key.pem', '-out', 'untrusted-ca.pem',
+      '-subj', '/CN=an untrusted CA', '-keyout', 'other-ca-key.pem', '-out', 'other-ca.pem',
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-    ca = { cert: p('untrusted-ca.pem'), key: p('untrusted-ca-key.pem') };
+    ca = { cert: p('other-ca.pem'), key: p('other-ca-key.pem') };
   }
   if (fault === 'expired') {
     // `openssl ca` is the tool that takes explicit validity dates (x509 -req only counts days from now)

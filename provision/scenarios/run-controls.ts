@@ -10,6 +10,9 @@ export interface ControlResult {
   title: string;
   expectedRed: string[];
   observedRed: string[];
+  /** Claims that must stay green under a tolerated fault (expectGreen), and those that did not. */
+  expectedGreen?: string[];
+  notGreen?: string[];
   caught: boolean;
   seconds: number;
 }
@@ -30,11 +33,10 @@ export function claimsWithChecks(): string[] {
   return [...found].sort();
 }
 
-function redClaims(reportDir: string): string[] {
+function verdicts(reportDir: string): { id: string; verdict: string }[] {
   const f = join(reportDir, 'conformance.json');
   if (!existsSync(f)) return [];
-  const r = JSON.parse(readFileSync(f, 'utf8')) as { claims: { id: string; verdict: string }[] };
-  return r.claims.filter((c) => c.verdict === 'failed').map((c) => c.id);
+  return (JSON.parse(readFileSync(f, 'utf8')) as { claims: { id: string; verdict: string }[] }).claims;
 }
 
 /**
@@ -49,22 +51,30 @@ export async function runControl(file: string, stack: FaultableStack, opts: { li
   await stack.playwright(['--project=setup'], { HARNESS_REPORT_DIR: join(reportsDir, 'controls', id, 'setup'), HARNESS_OUTPUT_DIR: join(reportsDir, 'controls', id, 'setup', 'results') }, 'silent');
   await step(`fault: ${c.spec.description.split('\n')[0]}`, () => stack.apply(`${id}:fault`, c.spec.fault.overrides, c.spec.fault.stop, [], c.spec.fault));
   const expected = c.spec.expectRed ?? [];
-  const grep = expected.length ? [`--grep=\\[[^\\]]*\\b(${expected.join('|')})\\b`] : [];
+  const green = c.spec.expectGreen ?? [];
+  const named = [...expected, ...green];
+  const grep = named.length ? [`--grep=\\[[^\\]]*\\b(${named.join('|')})\\b`] : [];
   // api and browser checks together, then the serial ones (they must not overlap the others), then the lifecycle
   const runs: [string, string[]][] = [['checks', ['--project=api', '--project=browser']], ['realm', ['--project=realm']]];
   if (opts.lifecycle) runs.push(['lifecycle', ['--project=lifecycle']]);
   const observed = new Set<string>();
+  const passed = new Set<string>();
   for (const [name, projects] of runs) {
     const dir = join(reportsDir, 'controls', id, name);
     await stack.playwright([...projects, '--no-deps', ...grep], { HARNESS_REPORT_DIR: dir, HARNESS_OUTPUT_DIR: join(dir, 'results'), HARNESS_LIFECYCLE: opts.lifecycle ? '1' : '' }, 'silent');
-    for (const claim of redClaims(dir)) observed.add(claim);
+    for (const v of verdicts(dir)) {
+      if (v.verdict === 'failed') observed.add(v.id);
+      if (v.verdict === 'passed' || v.verdict === 'differs') passed.add(v.id);
+    }
   }
   // after the lifecycle recipes MLflow is uninstalled for good: the stack is torn down at the end instead
   if (!opts.lifecycle) await step('restore the default configuration', () => stack.apply('default', {}, [], c.spec.fault.stop));
   const observedRed = [...observed].sort();
-  const caught = expected.length ? expected.every((x) => observed.has(x)) : observedRed.length > 0;
-  const result = { id, title: c.metadata.title, expectedRed: expected, observedRed, caught, seconds: Math.round((Date.now() - started) / 100) / 10 };
-  info(`${caught ? '✔' : '✖'} ${id}: expected red ${expected.join(', ') || '(any)'}; observed red ${observedRed.join(', ') || 'none'} (${seconds(Date.now() - started)})`);
+  const notGreen = green.filter((x) => observed.has(x) || !passed.has(x));
+  const caught = (expected.length ? expected.every((x) => observed.has(x)) : green.length > 0 || observedRed.length > 0) && notGreen.length === 0;
+  const result: ControlResult = { id, title: c.metadata.title, expectedRed: expected, observedRed, ...(green.length ? { expectedGreen: green, notGreen } : {}), caught, seconds: Math.round((Date.now() - started) / 100) / 10 };
+  const greenNote = green.length ? `; must stay green ${green.join(', ')}${notGreen.length ? ` — not green: ${notGreen.join(', ')}` : ' — they did'}` : '';
+  info(`${caught ? '✔' : '✖'} ${id}: expected red ${expected.join(', ') || (green.length ? 'none' : '(any)')}; observed red ${observedRed.join(', ') || 'none'}${greenNote} (${seconds(Date.now() - started)})`);
   return result;
 }
 

@@ -108,6 +108,12 @@ export const Control = z.object({
     fault: Fault,
     /** Claims whose checks must turn red under the fault. Omit for a user's own fault: all checks run. */
     expectRed: z.array(z.string().regex(/^C\d{2}$/)).optional(),
+    /**
+     * Claims whose checks must stay green under the fault: a fault this deployment tolerates. The control is
+     * caught (it fails) when one of them turns red — e.g. a new plugin version that starts to depend on what
+     * the fault removes.
+     */
+    expectGreen: z.array(z.string().regex(/^C\d{2}$/)).optional(),
     /** Part of the subset `.ci/run` runs. */
     ci: z.boolean().default(false),
   }).strict(),

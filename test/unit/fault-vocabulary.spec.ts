@@ -1,4 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { test, expect } from '@playwright/test';
 import { loadHarnessEnv } from '../../provision/config/env.ts';
@@ -10,6 +12,7 @@ import { environment } from '../../provision/local/components/mlflow.ts';
 import { rotatedSecret } from '../../provision/keycloak/realm.ts';
 import { mlflowDbSecret, mlflowOidcSecret } from '../../provision/k3d/manifests.ts';
 import { clusterChartValues } from '../../provision/chart/render.ts';
+import { createFaultyCertificate, createStackTls, type CertificateFault } from '../../provision/local/tls.ts';
 import { renderContext } from './fixtures/local-context.ts';
 
 // The fault vocabulary: each new kind of override reaches what the targets render (and only its part of the
@@ -82,4 +85,23 @@ test('a rotated client secret differs from the stack\'s and is stable; a misspel
   expect(StackOverrides.safeParse({ proxy: { certificate: 'self-signed' } }).success).toBe(false);
   expect(StackOverrides.safeParse({ proxy: { forwardedHeader: {} } }).success).toBe(false);
   expect(StackOverrides.safeParse({ mlflow: { database: { host: 'db host' } } }).success).toBe(false);
+});
+
+test('the broken certificates: expired, for another host, from an untrusted CA — each with its own matching key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harness-certs-'));
+  try {
+    const tls = await createStackTls(join(dir, 'tls'), ['mlflow.localhost', 'keycloak.localhost']);
+    const verdict = async (fault: CertificateFault) => {
+      const c = await createFaultyCertificate(tls, join(dir, 'tls', 'faults'), fault, ['mlflow.localhost', 'keycloak.localhost']);
+      const pub = async (args: string[]) => (await execa('openssl', args)).stdout;
+      expect(await pub(['x509', '-in', c.cert, '-noout', '-pubkey']), `${fault}: key matches certificate`).toBe(await pub(['pkey', '-in', c.key, '-pubout']));
+      const v = await execa('openssl', ['verify', '-CAfile', tls.caCert, '-verify_hostname', 'mlflow.localhost', c.cert], { reject: false, all: true });
+      return v.all ?? '';
+    };
+    expect(await verdict('expired')).toContain('certificate has expired');
+    expect(await verdict('wrong-host')).toContain('hostname mismatch');
+    expect(await verdict('untrusted-ca')).toContain('unable to get local issuer certificate');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
