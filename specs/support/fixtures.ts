@@ -65,6 +65,8 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
           // …with short waits between them (default factor 2 and jitter 1: about 7 s per failing call; the factor is an integer)
           MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '1',
           MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0.2',
+          // a hung server (default: 120 s per request) must not hold a check past its own timeout
+          MLFLOW_HTTP_REQUEST_TIMEOUT: '30',
           // no telemetry from the client (there is no network for it; its thread also races os.environ in 3.13)
           MLFLOW_DISABLE_TELEMETRY: 'true',
           DO_NOT_TRACK: 'true',
