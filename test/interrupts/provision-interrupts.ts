@@ -1,6 +1,6 @@
 /**
  * Interrupts `npm run provision` at seeded random moments with the signals a user or a CI runner sends
- * (Ctrl-C to the foreground group, Ctrl-C twice, SIGTERM, SIGHUP) and checks that nothing of the stack is left:
+ * (Ctrl-C to the foreground group, Ctrl-C twice, SIGTERM, SIGHUP; SIGKILL followed by another provision) and checks that nothing of the stack is left:
  * no process started from the state folder, the public port free, no state folder but its logs.
  * `npm run test:interrupts [-- --seed N --rounds N]`; the seed is printed so a failure can be replayed.
  */
@@ -36,6 +36,9 @@ const KINDS = [
   { name: 'Ctrl-C twice', signals: ['SIGINT', 'SIGINT'], group: true },
   { name: 'SIGTERM', signals: ['SIGTERM'], group: false },
   { name: 'SIGHUP', signals: ['SIGHUP'], group: true },
+  // the harness dies without a chance to clean up; the components (their own process groups) live on: the
+  // next provision must read the ledger, sweep them and come up — never fail on its own leftovers' ports
+  { name: 'SIGKILL, then provision again', signals: ['SIGKILL'], group: true },
 ] as const;
 
 const portFree = () => new Promise<boolean>((resolve) => {
@@ -92,6 +95,11 @@ async function round(i: number): Promise<string[]> {
   }
   const code = await Promise.race([exited, sleep(120_000).then(() => 'hung' as const)]);
   const problems: string[] = [];
+  if (!early && kind.signals[0] === 'SIGKILL') {
+    const again = await execa('npm', ['run', '-s', 'provision'], { cwd: projectRoot, reject: false, all: true, timeout: 300_000 });
+    if (again.exitCode !== 0) problems.push(`provision after SIGKILL failed (exit ${again.exitCode}): ${(again.all ?? '').trim().split('\n').slice(-2).join(' | ')}`);
+    await execa('npm', ['run', '-s', 'teardown'], { cwd: projectRoot, reject: false });
+  }
   // finished before the signal: the stack is up by design; take it down and check that teardown leaves nothing
   if (early) await execa('npm', ['run', '-s', 'teardown'], { cwd: projectRoot, reject: false });
   if (code === 'hung') {
