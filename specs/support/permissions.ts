@@ -26,6 +26,20 @@ export interface Actor {
   relogin(): Promise<APIRequestContext>;
 }
 
+/**
+ * One Keycloak admin client per worker process, logged in again when its token nears expiry (60 s in the master
+ * realm): every admin login hashes the admin password in Keycloak, which cost each check ~6 logins before.
+ */
+let adminClient: { kc: Awaited<ReturnType<typeof keycloakAdmin>>; at: number; realm: string } | undefined;
+const groupIds = new Map<string, string>();
+
+async function sharedKeycloakAdmin(target: TargetDescriptor) {
+  if (!adminClient || adminClient.realm !== target.realm || Date.now() - adminClient.at > 45_000) {
+    adminClient = { kc: await keycloakAdmin(target), at: Date.now(), realm: target.realm };
+  }
+  return adminClient.kc;
+}
+
 export class Workspace {
   private removals: (() => Promise<unknown>)[] = [];
   readonly prefix: string;
@@ -36,7 +50,7 @@ export class Workspace {
   }
 
   private async kc() {
-    return keycloakAdmin(this.target);
+    return sharedKeycloakAdmin(this.target);
   }
 
   /** A Keycloak group of this check's own, removed afterwards. */
@@ -44,14 +58,21 @@ export class Workspace {
     const kc = await this.kc();
     const name = `${this.prefix}-${suffix}`;
     const { id } = await kc.groups.create({ name });
-    this.removals.push(async () => (await this.kc()).groups.del({ id }));
+    groupIds.set(name, id);
+    this.removals.push(async () => {
+      groupIds.delete(name);
+      await (await this.kc()).groups.del({ id });
+    });
     return { name, id };
   }
 
   private async groupId(name: string): Promise<string> {
+    const known = groupIds.get(name);
+    if (known) return known;
     const kc = await this.kc();
     const found = (await kc.groups.find({ search: name, max: 100 })).find((g) => g.name === name);
     if (!found?.id) throw new Error(`group ${name} not found in realm ${this.target.realm}`);
+    groupIds.set(name, found.id);
     return found.id;
   }
 
@@ -65,8 +86,12 @@ export class Workspace {
     else await kc.users.delFromGroup({ id: u.id, groupId });
   }
 
-  /** A Keycloak user in the given groups, logged into MLflow once, with an access token of its own. */
-  async actor(groups: string[], suffix = 'u'): Promise<Actor> {
+  /**
+   * A Keycloak user in the given groups, logged into MLflow once, with an access token of its own (`token: false`:
+   * none — `headers` is then empty, and the user works through its session, which the plugin checks without
+   * hashing a password per request).
+   */
+  async actor(groups: string[], suffix = 'u', opts: { token?: boolean } = {}): Promise<Actor> {
     const kc = await this.kc();
     const username = `${this.prefix}-${suffix}`;
     const email = `${username}@example.com`;
@@ -86,8 +111,8 @@ export class Workspace {
       return ctx;
     };
     const session = await login();
-    const token = await createAccessToken(session, target, email, 1);
-    const actor: Actor = { username, email, headers: basicAuth(email, token), session, relogin: login };
+    const token = opts.token === false ? undefined : await createAccessToken(session, target, email, 1);
+    const actor: Actor = { username, email, headers: token ? basicAuth(email, token) : {}, session, relogin: login };
     this.removals.push(() => this.deletePluginUser(email));
     return actor;
   }
