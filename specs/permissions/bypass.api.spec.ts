@@ -8,7 +8,9 @@ import { loadLeaks, routeVerdict, type RouteOutcome } from '../../conformance/pe
 // The bypass audit: a user with NO_PERMISSIONS on another user's experiment, model and prompt (explicit user
 // grants: for that user the same as DEFAULT_MLFLOW_PERMISSION=NO_PERMISSIONS, inside the normal run) tries every
 // route MLflow offers to read or change them. Each route is `denied`, `filtered` (answered without the data) or
-// `leaked` (the data was seen or the change was made); a leak passes only when declared in leaks.yaml.
+// `leaked` (the data was seen or the change was made); a leak passes only when declared in leaks.yaml. The user
+// calls through its OIDC session (as the UI does; the plugin resolves the same user and permissions as for its
+// access token, without hashing a token on every request).
 
 const target = loadTarget();
 const leaks = loadLeaks();
@@ -53,11 +55,11 @@ async function audit(probes: Probe[], request: APIRequestContext, headers: Recor
 }
 
 test.describe('bypass audit', () => {
-  test('[C16] bypass audit: experiment, runs, logged models, artifacts, metrics, GraphQL and traces of an experiment the user has NO_PERMISSIONS on', async ({ request, basicAs, python, tokenOf }) => {
+  test('[C16] bypass audit: experiment, runs, logged models, artifacts, metrics, GraphQL and traces of an experiment the user has NO_PERMISSIONS on', async ({ basicAs, sessionAs, python, tokenOf }) => {
     test.setTimeout(180_000);
     const ws = new Workspace(target, 'bp');
     ws.adminHeaders = () => basicAs('admin');
-    const owner = basicAs('user1');
+    const ownerCtx = await sessionAs('user1');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
       // the owner's experiment with a trace (real client), a run with a metric, a logged model and artifacts
@@ -65,16 +67,16 @@ test.describe('bypass audit', () => {
       const traced = await python('llm_trace.py', { MLFLOW_TRACKING_USERNAME: persona(target, 'user1').email, MLFLOW_TRACKING_PASSWORD: tokenOf('user1') }, [name]);
       expect(traced.exitCode, traced.stderr.slice(-400)).toBe(0);
       const { trace_id: traceId, experiment_id: exp } = traced.json as { trace_id: string; experiment_id: string };
-      const run = ((await expectJson(await request.post(u(`${API}/runs/create`), { data: { experiment_id: exp, start_time: Date.now() }, headers: owner }))).run as { info: { run_id: string } }).info.run_id;
-      await expectJson(await request.post(u(`${API}/runs/log-metric`), { data: { run_id: run, key: 'secret_metric', value: 0.4242, timestamp: Date.now(), step: 0 }, headers: owner }));
-      const lm = ((await expectJson(await request.post(u(`${API}/logged-models`), { data: { experiment_id: exp, name: `${ws.prefix}-lm` }, headers: owner }))).model as { info: { model_id: string } }).info.model_id;
+      const run = ((await expectJson(await ownerCtx.post(u(`${API}/runs/create`), { data: { experiment_id: exp, start_time: Date.now() }, headers: {} }))).run as { info: { run_id: string } }).info.run_id;
+      await expectJson(await ownerCtx.post(u(`${API}/runs/log-metric`), { data: { run_id: run, key: 'secret_metric', value: 0.4242, timestamp: Date.now(), step: 0 }, headers: {} }));
+      const lm = ((await expectJson(await ownerCtx.post(u(`${API}/logged-models`), { data: { experiment_id: exp, name: `${ws.prefix}-lm` }, headers: {} }))).model as { info: { model_id: string } }).info.model_id;
       const content = `secret artifact of ${ws.prefix}`;
       const art = (file: string, ajax = false) => u(`/${ajax ? 'ajax-api' : 'api'}/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/${file}`);
       for (const f of ['probe.txt', 'victim.txt', 'victim-ajax.txt']) {
-        expect((await request.put(art(f), { data: content, headers: { ...owner, 'Content-Type': 'text/plain' } })).status()).toBe(200);
+        expect((await ownerCtx.put(art(f), { data: content, headers: { 'Content-Type': 'text/plain' } })).status()).toBe(200);
       }
-      const actor = await ws.actor(['mlflow-users']);
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', owner);
+      const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
+      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
 
       const expM = { 'the experiment name': name };
       const runM = { 'the run id': run };
@@ -116,37 +118,37 @@ test.describe('bypass audit', () => {
         { route: 'POST /api/3.0/mlflow/traces/<id>/assessments', call: (rq, h) => rq.post(u(`/api/3.0/mlflow/traces/${traceId}/assessments`), { data: { assessment: { trace_id: traceId, assessment_name: 'intruder', source: { source_type: 'HUMAN', source_id: 'intruder' }, feedback: { value: true } } }, headers: h }) },
         { route: 'PATCH /api/3.0/mlflow/traces/<id>/tags', call: (rq, h) => rq.patch(u(`/api/3.0/mlflow/traces/${traceId}/tags`), { data: { key: 'intruder', value: 'yes' }, headers: h }) },
       );
-      await audit(probes, request, actor.headers);
+      await audit(probes, actor.session, {});
       // the owner still sees the experiment (the audit changed nothing it was refused)
-      await expectJson(await request.get(u(`${API}/experiments/get?experiment_id=${exp}`), { headers: owner }));
+      await expectJson(await ownerCtx.get(u(`${API}/experiments/get?experiment_id=${exp}`), { headers: {} }));
     } finally {
       await ws.cleanup();
     }
   });
 
-  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on', async ({ request, basicAs }) => {
+  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on', async ({ basicAs, sessionAs }) => {
     const ws = new Workspace(target, 'bp');
     ws.adminHeaders = () => basicAs('admin');
-    const owner = basicAs('user1');
+    const ownerCtx = await sessionAs('user1');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
-      const exp = String((await expectJson(await request.post(u(`${API}/experiments/create`), { data: { name: `${ws.prefix}-src` }, headers: owner }))).experiment_id);
-      const run = ((await expectJson(await request.post(u(`${API}/runs/create`), { data: { experiment_id: exp }, headers: owner }))).run as { info: { run_id: string } }).info.run_id;
+      const exp = String((await expectJson(await ownerCtx.post(u(`${API}/experiments/create`), { data: { name: `${ws.prefix}-src` }, headers: {} }))).experiment_id);
+      const run = ((await expectJson(await ownerCtx.post(u(`${API}/runs/create`), { data: { experiment_id: exp }, headers: {} }))).run as { info: { run_id: string } }).info.run_id;
       const content = `secret model file of ${ws.prefix}`;
-      expect((await request.put(u(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/model/MLmodel`), { data: content, headers: { ...owner, 'Content-Type': 'text/plain' } })).status()).toBe(200);
+      expect((await ownerCtx.put(u(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/model/MLmodel`), { data: content, headers: { 'Content-Type': 'text/plain' } })).status()).toBe(200);
       const model = `${ws.prefix}-model`;
-      await expectJson(await request.post(u(`${API}/registered-models/create`), { data: { name: model, description: 'secret description' }, headers: owner }));
-      await expectJson(await request.post(u(`${API}/model-versions/create`), { data: { name: model, source: `mlflow-artifacts:/${exp}/${run}/artifacts/model`, run_id: run }, headers: owner }));
-      await expectJson(await request.post(u(`${API}/registered-models/alias`), { data: { name: model, alias: 'champion', version: '1' }, headers: owner }));
+      await expectJson(await ownerCtx.post(u(`${API}/registered-models/create`), { data: { name: model, description: 'secret description' }, headers: {} }));
+      await expectJson(await ownerCtx.post(u(`${API}/model-versions/create`), { data: { name: model, source: `mlflow-artifacts:/${exp}/${run}/artifacts/model`, run_id: run }, headers: {} }));
+      await expectJson(await ownerCtx.post(u(`${API}/registered-models/alias`), { data: { name: model, alias: 'champion', version: '1' }, headers: {} }));
       const prompt = `${ws.prefix}-prompt`;
       const template = `Secret template of ${ws.prefix} {{x}}`;
-      await expectJson(await request.post(u(`${API}/registered-models/create`), { data: { name: prompt, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] }, headers: owner }));
-      await expectJson(await request.post(u(`${API}/model-versions/create`), { data: { name: prompt, source: 'dummy-source', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: 'mlflow.prompt.text', value: template }] }, headers: owner }));
+      await expectJson(await ownerCtx.post(u(`${API}/registered-models/create`), { data: { name: prompt, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] }, headers: {} }));
+      await expectJson(await ownerCtx.post(u(`${API}/model-versions/create`), { data: { name: prompt, source: 'dummy-source', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: 'mlflow.prompt.text', value: template }] }, headers: {} }));
 
-      const actor = await ws.actor(['mlflow-users']);
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', owner);
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'registered-models', ref: model }, 'NO_PERMISSIONS', owner);
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'prompts', ref: prompt }, 'NO_PERMISSIONS', owner);
+      const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
+      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
+      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'registered-models', ref: model }, 'NO_PERMISSIONS', {});
+      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'prompts', ref: prompt }, 'NO_PERMISSIONS', {});
 
       const modelM = { 'the model description': 'secret description' };
       const probes: Probe[] = [];
@@ -172,7 +174,7 @@ test.describe('bypass audit', () => {
         { route: 'GET /model-versions/get-artifact', call: (rq, h) => rq.get(u(`/model-versions/get-artifact?name=${enc(model)}&version=1&path=MLmodel`), { headers: h }), markers: { 'the model file': content } },
         { route: 'POST /graphql mlflowSearchModelVersions', call: (rq, h) => rq.post(u('/graphql'), { data: { query: `{ mlflowSearchModelVersions(input: {filter: "name = '${model}'"}) { modelVersions { name source } } }` }, headers: h }), markers: { 'the version source': `${exp}/${run}` } },
       );
-      await audit(probes, request, actor.headers);
+      await audit(probes, actor.session, {});
     } finally {
       await ws.cleanup();
     }

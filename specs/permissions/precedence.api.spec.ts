@@ -24,66 +24,70 @@ function setup(basicAs: (k: string) => Record<string, string>): Workspace {
 }
 
 test.describe('permission precedence and change', () => {
-  test('[C16] a user grant wins over a group grant (READ for the user, MANAGE for the group → read only)', async ({ request, basicAs }) => {
+  test('[C16] a user grant wins over a group grant (READ for the user, MANAGE for the group → read only)', async ({ request, basicAs, sessionAs }) => {
     const ws = setup(basicAs);
+    const owner = await sessionAs('user1');
     try {
       const g = await ws.group();
-      const actor = await ws.actor(['mlflow-users', g.name]);
-      const exp = await experiment(request, basicAs('user1'), `${ws.prefix}-exp`);
-      await grant(request, target, { kind: 'group', subject: g.name, resource: 'experiments', ref: exp }, 'MANAGE', basicAs('user1'));
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'READ', basicAs('user1'));
-      expect((await read(request, exp, actor.headers)).status()).toBe(200);
-      expect((await update(request, exp, actor.headers)).status(), 'the user-level READ wins').toBe(403);
+      const actor = await ws.actor(['mlflow-users', g.name], 'u', { token: false });
+      const exp = await experiment(owner, {}, `${ws.prefix}-exp`);
+      await grant(owner, target, { kind: 'group', subject: g.name, resource: 'experiments', ref: exp }, 'MANAGE', {});
+      await grant(owner, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'READ', {});
+      expect((await read(actor.session, exp, {})).status()).toBe(200);
+      expect((await update(actor.session, exp, {})).status(), 'the user-level READ wins').toBe(403);
     } finally {
       await ws.cleanup();
     }
   });
 
-  test('[C16] NO_PERMISSIONS on one of the user\'s groups wins over MANAGE on another', async ({ request, basicAs }) => {
+  test('[C16] NO_PERMISSIONS on one of the user\'s groups wins over MANAGE on another', async ({ request, basicAs, sessionAs }) => {
     const ws = setup(basicAs);
+    const owner = await sessionAs('user1');
     try {
       const a = await ws.group('allow');
       const d = await ws.group('deny');
-      const actor = await ws.actor(['mlflow-users', a.name, d.name]);
-      const exp = await experiment(request, basicAs('user1'), `${ws.prefix}-exp`);
-      await grant(request, target, { kind: 'group', subject: a.name, resource: 'experiments', ref: exp }, 'MANAGE', basicAs('user1'));
-      await grant(request, target, { kind: 'group', subject: d.name, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', basicAs('user1'));
-      expect((await read(request, exp, actor.headers)).status(), 'the group entry with the highest priority number (NO_PERMISSIONS = 100) wins').toBe(403);
+      const actor = await ws.actor(['mlflow-users', a.name, d.name], 'u', { token: false });
+      const exp = await experiment(owner, {}, `${ws.prefix}-exp`);
+      await grant(owner, target, { kind: 'group', subject: a.name, resource: 'experiments', ref: exp }, 'MANAGE', {});
+      await grant(owner, target, { kind: 'group', subject: d.name, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
+      expect((await read(actor.session, exp, {})).status(), 'the group entry with the highest priority number (NO_PERMISSIONS = 100) wins').toBe(403);
     } finally {
       await ws.cleanup();
     }
   });
 
-  test('[C16] regex patterns: the lowest priority number wins, and a pattern is anchored at the start of the name', async ({ request, basicAs }) => {
+  test('[C16] regex patterns: the lowest priority number wins, and a pattern is anchored at the start of the name', async ({ request, basicAs, sessionAs }) => {
     const ws = setup(basicAs);
+    const owner = await sessionAs('user1');
     try {
-      const actor = await ws.actor(['mlflow-users']);
-      const admin = basicAs('admin');
-      const first = await experiment(request, basicAs('user1'), `${ws.prefix}-first`);
-      const second = await experiment(request, basicAs('user1'), `${ws.prefix}-anchored`);
+      const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
+      const admin = await sessionAs('admin');
+      const first = await experiment(owner, {}, `${ws.prefix}-first`);
+      const second = await experiment(owner, {}, `${ws.prefix}-anchored`);
       // anchoring: a NO_PERMISSIONS pattern first in line that occurs inside `second`'s name but not at its start
-      await grant(request, target, { kind: 'user-regex', subject: actor.email, resource: 'experiments', ref: second, regex: 'anchored', priority: 1 }, 'NO_PERMISSIONS', admin);
+      await grant(admin, target, { kind: 'user-regex', subject: actor.email, resource: 'experiments', ref: second, regex: 'anchored', priority: 1 }, 'NO_PERMISSIONS', {});
       // two patterns match `first`: priority 2 says READ, priority 3 says MANAGE (the latter matches `second` too)
-      await grant(request, target, { kind: 'user-regex', subject: actor.email, resource: 'experiments', ref: first, regex: `^${ws.prefix}-fi`, priority: 2 }, 'READ', admin);
-      await grant(request, target, { kind: 'user-regex', subject: actor.email, resource: 'experiments', ref: first, regex: `^${ws.prefix}-`, priority: 3 }, 'MANAGE', admin);
-      expect((await read(request, first, actor.headers)).status()).toBe(200);
-      expect((await update(request, first, actor.headers)).status(), 'priority 2 (READ) wins over priority 3 (MANAGE)').toBe(403);
-      expect((await update(request, second, actor.headers)).status(), 'a pattern that matches only inside the name does not apply (re.match)').toBe(200);
+      await grant(admin, target, { kind: 'user-regex', subject: actor.email, resource: 'experiments', ref: first, regex: `^${ws.prefix}-fi`, priority: 2 }, 'READ', {});
+      await grant(admin, target, { kind: 'user-regex', subject: actor.email, resource: 'experiments', ref: first, regex: `^${ws.prefix}-`, priority: 3 }, 'MANAGE', {});
+      expect((await read(actor.session, first, {})).status()).toBe(200);
+      expect((await update(actor.session, first, {})).status(), 'priority 2 (READ) wins over priority 3 (MANAGE)').toBe(403);
+      expect((await update(actor.session, second, {})).status(), 'a pattern that matches only inside the name does not apply (re.match)').toBe(200);
     } finally {
       await ws.cleanup();
     }
   });
 
-  test('[C16] a permission revoked mid-session takes effect at the next request, for the session and the access token', async ({ request, basicAs }) => {
+  test('[C16] a permission revoked mid-session takes effect at the next request, for the session and the access token', async ({ request, basicAs, sessionAs }) => {
     const ws = setup(basicAs);
+    const owner = await sessionAs('user1');
     try {
       const actor = await ws.actor(['mlflow-users']);
-      const exp = await experiment(request, basicAs('user1'), `${ws.prefix}-exp`);
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'MANAGE', basicAs('user1'));
+      const exp = await experiment(owner, {}, `${ws.prefix}-exp`);
+      await grant(owner, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'MANAGE', {});
       expect((await read(request, exp, actor.headers)).status()).toBe(200);
       expect((await actor.session.get(u(`${API}/experiments/get?experiment_id=${exp}`))).status()).toBe(200);
       const t0 = Date.now();
-      await regrant(request, target, actor.email, 'experiments', exp, 'NO_PERMISSIONS', basicAs('user1'));
+      await regrant(owner, target, actor.email, 'experiments', exp, 'NO_PERMISSIONS', {});
       // the plugin's permission cache (7.x+: PERMISSION_CACHE_TTL_SECONDS) may delay it: wait up to 45 s and report
       await expect.poll(async () => (await read(request, exp, actor.headers)).status(), { timeout: 45_000, intervals: [250, 500, 1000] }).toBe(403);
       const viaToken = Date.now() - t0;
@@ -94,55 +98,57 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C16] a group membership removed in Keycloak takes effect at the next login, not before', async ({ request, basicAs }) => {
+  test('[C16] a group membership removed in Keycloak takes effect at the next login, not before', async ({ request, basicAs, sessionAs }) => {
     const ws = setup(basicAs);
+    const owner = await sessionAs('user1');
     try {
       const g = await ws.group();
-      const actor = await ws.actor(['mlflow-users', g.name]);
-      const exp = await experiment(request, basicAs('user1'), `${ws.prefix}-exp`);
-      await grant(request, target, { kind: 'group', subject: g.name, resource: 'experiments', ref: exp }, 'READ', basicAs('user1'));
-      expect((await update(request, exp, actor.headers)).status(), 'the group READ applies').toBe(403);
+      const actor = await ws.actor(['mlflow-users', g.name], 'u', { token: false });
+      const exp = await experiment(owner, {}, `${ws.prefix}-exp`);
+      await grant(owner, target, { kind: 'group', subject: g.name, resource: 'experiments', ref: exp }, 'READ', {});
+      expect((await update(actor.session, exp, {})).status(), 'the group READ applies').toBe(403);
       await ws.setMembership(actor.username, g.name, false);
-      expect((await update(request, exp, actor.headers)).status(), 'before the next login the plugin still has the old membership').toBe(403);
-      await actor.relogin();
-      expect((await update(request, exp, actor.headers)).status(), 'after the next login the group is gone: the default (MANAGE) applies').toBe(200);
+      expect((await update(actor.session, exp, {})).status(), 'before the next login the plugin still has the old membership').toBe(403);
+      const fresh = await actor.relogin();
+      expect((await update(fresh, exp, {})).status(), 'after the next login the group is gone: the default (MANAGE) applies').toBe(200);
     } finally {
       await ws.cleanup();
     }
   });
 
-  test('[C16] renaming a registered model carries its grants; deleting it wipes them', async ({ request, basicAs }) => {
+  test('[C16] renaming a registered model carries its grants; deleting it wipes them', async ({ request, basicAs, sessionAs }) => {
     const ws = setup(basicAs);
+    const owner = await sessionAs('user1');
     try {
-      const owner = basicAs('user1');
-      const actor = await ws.actor(['mlflow-users']);
+      const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
       const name = `${ws.prefix}-model`;
-      await expectJson(await request.post(u(`${API}/registered-models/create`), { data: { name }, headers: owner }));
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'registered-models', ref: name }, 'READ', owner);
-      const rename = await request.post(u(`${API}/registered-models/rename`), { data: { name, new_name: `${name}-renamed` }, headers: owner });
+      await expectJson(await owner.post(u(`${API}/registered-models/create`), { data: { name }, headers: {} }));
+      await grant(owner, target, { kind: 'user', subject: actor.email, resource: 'registered-models', ref: name }, 'READ', {});
+      const rename = await owner.post(u(`${API}/registered-models/rename`), { data: { name, new_name: `${name}-renamed` }, headers: {} });
       if (rename.status() !== 200) {
         // 5.6.1's after-request hook also renames group grants and fails when there are none; MLflow has renamed the model by then
         test.info().annotations.push({ type: 'observation', description: `registered-models/rename of a model without group grants → ${rename.status()} ${(await rename.text()).slice(0, 160)} (the model is renamed all the same)` });
       }
-      await expectJson(await request.get(u(`${API}/registered-models/get?name=${encodeURIComponent(`${name}-renamed`)}`), { headers: owner }));
-      const tag = (n: string) => request.post(u(`${API}/registered-models/set-tag`), { data: { name: n, key: 'touched', value: 'yes' }, headers: actor.headers });
-      expect((await request.get(u(`${API}/registered-models/get?name=${encodeURIComponent(`${name}-renamed`)}`), { headers: actor.headers })).status()).toBe(200);
+      await expectJson(await owner.get(u(`${API}/registered-models/get?name=${encodeURIComponent(`${name}-renamed`)}`), { headers: {} }));
+      const tag = (n: string) => actor.session.post(u(`${API}/registered-models/set-tag`), { data: { name: n, key: 'touched', value: 'yes' }, headers: {} });
+      expect((await actor.session.get(u(`${API}/registered-models/get?name=${encodeURIComponent(`${name}-renamed`)}`))).status()).toBe(200);
       expect((await tag(`${name}-renamed`)).status(), 'the READ grant moved with the model').toBe(403);
-      await expectJson(await request.delete(u(`${API}/registered-models/delete`), { data: { name: `${name}-renamed` }, headers: owner }));
-      await expectJson(await request.post(u(`${API}/registered-models/create`), { data: { name: `${name}-renamed` }, headers: owner }));
+      await expectJson(await owner.delete(u(`${API}/registered-models/delete`), { data: { name: `${name}-renamed` }, headers: {} }));
+      await expectJson(await owner.post(u(`${API}/registered-models/create`), { data: { name: `${name}-renamed` }, headers: {} }));
       expect((await tag(`${name}-renamed`)).status(), 'a model made again under the name does not inherit the old grant (default MANAGE applies)').toBe(200);
     } finally {
       await ws.cleanup();
     }
   });
 
-  test('[C14] admin status follows Keycloak\'s mlflow-admins membership at login; a demoted admin keeps admin rights until the next login', async ({ request, basicAs }) => {
+  test('[C14] admin status follows Keycloak\'s mlflow-admins membership at login; a demoted admin keeps admin rights until the next login', async ({ request, basicAs, sessionAs }) => {
     test.setTimeout(150_000);
     const ws = setup(basicAs);
+    const owner = await sessionAs('user1');
     try {
       const actor = await ws.actor(['mlflow-users']);
-      const exp = await experiment(request, basicAs('user1'), `${ws.prefix}-exp`);
-      await grant(request, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', basicAs('user1'));
+      const exp = await experiment(owner, {}, `${ws.prefix}-exp`);
+      await grant(owner, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
       const isAdmin = async (ctx: APIRequestContext, h: Record<string, string> = {}) => {
         const who = await expectJson(await whoami(ctx, target, h));
         return who.is_admin === true;
@@ -160,15 +166,15 @@ test.describe('permission precedence and change', () => {
       // demoted in Keycloak: the token and the session made before keep admin rights
       await ws.setMembership(actor.username, 'mlflow-admins', false);
       const t0 = Date.now();
-      const window = 30_000;
+      const window = 12_000;
       let kept = 0;
       while (Date.now() - t0 < window) {
         if ((await read(request, exp, actor.headers)).status() !== 200 || !(await isAdmin(promoted))) break;
         kept = Date.now() - t0;
-        await new Promise((r) => setTimeout(r, 2_000));
+        await new Promise((r) => setTimeout(r, 1_500));
       }
       test.info().annotations.push({ type: 'evidence', description: `demoted admin: the access token and the session made before the demotion kept admin rights for the whole ${window / 1000} s observed (${kept} ms) — until the next login` });
-      expect(kept, 'admin status is stored at login: a demotion in Keycloak does not reach existing credentials').toBeGreaterThanOrEqual(window - 5_000);
+      expect(kept, 'admin status is stored at login: a demotion in Keycloak does not reach existing credentials').toBeGreaterThanOrEqual(window - 3_000);
       await actor.relogin();
       expect(await isAdmin(request, actor.headers), 'after the next login: not admin').toBe(false);
       expect((await read(request, exp, actor.headers)).status(), 'and NO_PERMISSIONS applies again').toBe(403);
