@@ -61,8 +61,12 @@ export function families(target: TargetDescriptor): Record<string, Family> {
     model: {
       async setup(request, _t, prefix, owner) {
         const name = `${prefix}-model`;
+        // the version's source is a run of the owner's: 8.x+ refuses a version whose source the creator may not read
+        // (an s3:// location outside a run or logged model named in the request is refused outright)
+        const experimentId = String((await expectJson(await request.post(u(`${API}/experiments/create`), { data: { name: `${prefix}-src` }, headers: owner }))).experiment_id);
+        const runId = ((await expectJson(await request.post(u(`${API}/runs/create`), { data: { experiment_id: experimentId, start_time: Date.now() }, headers: owner }))).run as { info: { run_id: string } }).info.run_id;
         await expectJson(await request.post(u(`${API}/registered-models/create`), { data: { name }, headers: owner }));
-        const mv = (await expectJson(await request.post(u(`${API}/model-versions/create`), { data: { name, source: `s3://mlflow/${prefix}/model` }, headers: owner }))).model_version as { version: string };
+        const mv = (await expectJson(await request.post(u(`${API}/model-versions/create`), { data: { name, source: `runs:/${runId}/model`, run_id: runId }, headers: owner }))).model_version as { version: string };
         await expectJson(await request.post(u(`${API}/registered-models/alias`), { data: { name, alias: 'champion', version: mv.version }, headers: owner }));
         return { name, grantResource: 'registered-models', grantRef: name, version: mv.version };
       },
