@@ -77,7 +77,7 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C16] a permission revoked mid-session takes effect at the next request, for the session and the access token', async ({ request, basicAs, sessionAs }) => {
+  test('[C16] a permission revoked mid-session takes effect within the plugin\'s permission-cache bound, for the session and the access token', async ({ request, basicAs, sessionAs, plugin }) => {
     const ws = setup(basicAs);
     const owner = await sessionAs('user1');
     try {
@@ -88,11 +88,13 @@ test.describe('permission precedence and change', () => {
       expect((await actor.session.get(u(`${API}/experiments/get?experiment_id=${exp}`))).status()).toBe(200);
       const t0 = Date.now();
       await regrant(owner, target, actor.email, 'experiments', exp, 'NO_PERMISSIONS', {});
-      // the plugin's permission cache (7.x+: PERMISSION_CACHE_TTL_SECONDS) may delay it: wait up to 45 s and report
-      await expect.poll(async () => (await read(request, exp, actor.headers)).status(), { timeout: 45_000, intervals: [250, 500, 1000] }).toBe(403);
+      // the plugin's permission cache (adapter: none in 5.x, PERMISSION_CACHE_TTL_SECONDS=30 from 7.x) bounds the
+      // delay: the revocation must reach both credentials within it (+2 s of slack); the measured delay is reported
+      const bound = plugin.permissionCacheSeconds * 1000 + 2_000;
+      await expect.poll(async () => (await read(request, exp, actor.headers)).status(), { timeout: bound, intervals: [100, 250, 500, 1000] }).toBe(403);
       const viaToken = Date.now() - t0;
-      await expect.poll(async () => (await actor.session.get(u(`${API}/experiments/get?experiment_id=${exp}`))).status(), { timeout: 45_000 }).toBe(403);
-      test.info().annotations.push({ type: 'evidence', description: `revoked (MANAGE → NO_PERMISSIONS): the access token was refused after ${viaToken} ms, the session after ${Date.now() - t0} ms` });
+      await expect.poll(async () => (await actor.session.get(u(`${API}/experiments/get?experiment_id=${exp}`))).status(), { timeout: Math.max(bound - (Date.now() - t0), 500), intervals: [100, 250, 500, 1000] }).toBe(403);
+      test.info().annotations.push({ type: 'evidence', description: `revoked (MANAGE → NO_PERMISSIONS): the access token was refused after ${viaToken} ms, the session after ${Date.now() - t0} ms (bound: permission cache ${plugin.permissionCacheSeconds} s + 2 s)` });
     } finally {
       await ws.cleanup();
     }
