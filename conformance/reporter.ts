@@ -4,6 +4,9 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 import { CLAIMS, claimIds, type Claim } from './claims.ts';
 import { appliesTo, loadDifferences, type Difference } from './differences.ts';
 
+/** Claims whose checks include the permission matrix (their report rows link to reports/permissions.html). */
+const PERMISSION_CLAIMS = ['C14', 'C15', 'C16'];
+
 type Verdict = 'passed' | 'failed' | 'differs' | 'uncovered' | 'not-applicable';
 
 interface CheckRecord {
@@ -32,6 +35,8 @@ export default class ConformanceReporter implements Reporter {
   /** Only a run of the whole suite can tell that a declared difference no longer occurs. */
   private fullRun = true;
   private readonly outDir: string;
+  /** The permission matrix or the bypass audit ran: C14–C16 link to its page (permissions-reporter.ts writes it). */
+  private permissionPage = false;
 
   constructor(options: { outputDir?: string } = {}) {
     this.outDir = options.outputDir ?? 'reports';
@@ -53,6 +58,7 @@ export default class ConformanceReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult): void {
     const ids = claimIds(test.titlePath().join(' '));
     if (ids.length === 0) return;
+    if (result.annotations.some((a) => a.type === 'permission-case' || a.type === 'permission-route')) this.permissionPage = true;
     const skip = test.annotations.find((a) => a.type === 'skip')?.description ?? result.annotations.find((a) => a.type === 'skip')?.description;
     // a test's annotations show up on the test and on its result: each once
     const annotated = (type: string) => [...new Set([...test.annotations, ...result.annotations].filter((a) => a.type === type).map((a) => a.description ?? ''))];
@@ -123,6 +129,7 @@ export default class ConformanceReporter implements Reporter {
       text: claim.text,
       targets: claim.targets,
       verdict,
+      links: this.permissionPage && PERMISSION_CLAIMS.includes(claim.id) ? [{ title: 'permission matrix and bypass audit', href: 'permissions.html', data: 'permissions.json' }] : [],
       differences: [...observed].map((id) => declared.get(id)).filter((d): d is Difference => !!d),
       checks,
     };
@@ -140,7 +147,8 @@ function markdown(target: string, summary: Record<string, number>, claims: Retur
     '|---|---|---|---|',
   ];
   for (const c of claims) {
-    const checks = c.checks.map((k) => `${k.status === 'passed' ? '✔' : k.status === 'skipped' ? '–' : '✖'} ${esc(k.title)}`).join('<br>');
+    const links = c.links.map((l) => `📊 [${l.title}](${l.href}) ([data](${l.data}))<br>`).join('');
+    const checks = links + c.checks.map((k) => `${k.status === 'passed' ? '✔' : k.status === 'skipped' ? '–' : '✖'} ${esc(k.title)}`).join('<br>');
     const diff = c.differences.map((d) => `**seed:** ${esc(d.seed)}<br>**really:** ${esc(d.reality)}<br>*why:* ${esc(d.reason)}`).join('<br>');
     lines.push(`| ${c.id} ${esc(c.text)} | ${c.verdict} | ${checks || '—'} | ${diff} |`);
   }

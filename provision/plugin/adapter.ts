@@ -86,6 +86,12 @@ export interface PluginAdapter {
   pkce: boolean;
   /** DEFAULT_MLFLOW_PERMISSION when unset. */
   defaultPermission: string;
+  /**
+   * How long a resolved permission may be served from the plugin's cache after it changed (seconds): 0 when there is
+   * no cache (5.x); PERMISSION_CACHE_TTL_SECONDS (30) from 7.x, where a store write flushes only the cache of the
+   * server worker that handled it (reference §11).
+   */
+  permissionCacheSeconds: number;
   /** The permissions UI is the 5.x Angular app the browser checks were written against. */
   angularUi: boolean;
 }

@@ -42,5 +42,6 @@ export const gen5: PluginAdapter = {
   otlpTraces: false,
   pkce: false,
   defaultPermission: 'MANAGE',
+  permissionCacheSeconds: 0,
   angularUi: true,
 };

@@ -64,5 +64,6 @@ export const gen7: PluginAdapter = {
   otlpTraces: true,
   pkce: false,
   defaultPermission: 'MANAGE',
+  permissionCacheSeconds: 30,
   angularUi: false,
 };

@@ -1,0 +1,169 @@
+import { expect, test, request as playwrightRequest, type APIRequestContext, type APIResponse } from '@playwright/test';
+import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
+import { keycloakAdmin } from './stack-access.ts';
+import { basicAuth, createAccessToken, unique } from './mlflow-api.ts';
+import { oidcLogin } from './oidc-flow.ts';
+import { pluginOf } from './plugin.ts';
+
+/**
+ * Users, groups and grants made for one permission check: a Keycloak user (and group) of its own, logged in
+ * through the OIDC flow (so the plugin stores the user and the groups of the ID token), with an access token
+ * of its own. Everything is removed by `cleanup()`; nothing is shared between checks.
+ */
+
+export const API = '/api/2.0/mlflow';
+export type GrantResource = 'experiments' | 'registered-models' | 'prompts';
+const patternsOf: Record<GrantResource, string> = { experiments: 'experiment-patterns', 'registered-models': 'registered-models-patterns', prompts: 'prompts-patterns' };
+
+export interface Actor {
+  username: string;
+  email: string;
+  /** Basic headers: the actor's e-mail and its own access token. */
+  headers: Record<string, string>;
+  /** The logged-in session (cookies) of the actor. */
+  session: APIRequestContext;
+  /** Logs in again through the OIDC flow (fresh session, the plugin refreshes groups and admin status). */
+  relogin(): Promise<APIRequestContext>;
+}
+
+/**
+ * One Keycloak admin client per worker process, logged in again when its token nears expiry (60 s in the master
+ * realm): every admin login hashes the admin password in Keycloak, which cost each check ~6 logins before.
+ */
+let adminClient: { kc: Awaited<ReturnType<typeof keycloakAdmin>>; at: number; realm: string } | undefined;
+const groupIds = new Map<string, string>();
+
+async function sharedKeycloakAdmin(target: TargetDescriptor) {
+  if (!adminClient || adminClient.realm !== target.realm || Date.now() - adminClient.at > 45_000) {
+    adminClient = { kc: await keycloakAdmin(target), at: Date.now(), realm: target.realm };
+  }
+  return adminClient.kc;
+}
+
+export class Workspace {
+  private removals: (() => Promise<unknown>)[] = [];
+  readonly prefix: string;
+
+  constructor(private readonly target: TargetDescriptor, prefix = 'pm') {
+    // names of everything made here start with it: regex grants match on it and nothing else
+    this.prefix = unique(prefix).toLowerCase();
+  }
+
+  private async kc() {
+    return sharedKeycloakAdmin(this.target);
+  }
+
+  /** A Keycloak group of this check's own, removed afterwards. */
+  async group(suffix = 'grp'): Promise<{ name: string; id: string }> {
+    const kc = await this.kc();
+    const name = `${this.prefix}-${suffix}`;
+    const { id } = await kc.groups.create({ name });
+    groupIds.set(name, id);
+    this.removals.push(async () => {
+      groupIds.delete(name);
+      await (await this.kc()).groups.del({ id });
+    });
+    return { name, id };
+  }
+
+  private async groupId(name: string): Promise<string> {
+    const known = groupIds.get(name);
+    if (known) return known;
+    const kc = await this.kc();
+    const found = (await kc.groups.find({ search: name, max: 100 })).find((g) => g.name === name);
+    if (!found?.id) throw new Error(`group ${name} not found in realm ${this.target.realm}`);
+    groupIds.set(name, found.id);
+    return found.id;
+  }
+
+  /** Adds / removes a Keycloak group membership of a user made here (takes effect at the user's next login). */
+  async setMembership(username: string, group: string, member: boolean): Promise<void> {
+    const kc = await this.kc();
+    const [u] = await kc.users.find({ username, exact: true });
+    if (!u?.id) throw new Error(`user ${username} not found`);
+    const groupId = await this.groupId(group);
+    if (member) await kc.users.addToGroup({ id: u.id, groupId });
+    else await kc.users.delFromGroup({ id: u.id, groupId });
+  }
+
+  /**
+   * A Keycloak user in the given groups, logged into MLflow once, with an access token of its own (`token: false`:
+   * none — `headers` is then empty, and the user works through its session, which the plugin checks without
+   * hashing a password per request).
+   */
+  async actor(groups: string[], suffix = 'u', opts: { token?: boolean } = {}): Promise<Actor> {
+    const kc = await this.kc();
+    const username = `${this.prefix}-${suffix}`;
+    const email = `${username}@example.com`;
+    const password = `Pw-${unique('x')}`;
+    const { id } = await kc.users.create({ username, email, firstName: 'Perm', lastName: 'Check', enabled: true, emailVerified: true });
+    this.removals.push(async () => (await this.kc()).users.del({ id }));
+    await kc.users.resetPassword({ id, credential: { type: 'password', value: password, temporary: false } });
+    for (const g of groups) await kc.users.addToGroup({ id, groupId: await this.groupId(g) });
+    const target = this.target;
+    const contexts: APIRequestContext[] = [];
+    this.removals.push(async () => Promise.all(contexts.map((c) => c.dispose())));
+    const login = async () => {
+      const ctx = await playwrightRequest.newContext();
+      contexts.push(ctx);
+      const flow = await oidcLogin(ctx, target, { username, password });
+      expect(flow.loggedIn, `${username} could not log in`).toBe(true);
+      return ctx;
+    };
+    const session = await login();
+    const token = opts.token === false ? undefined : await createAccessToken(session, target, email, 1);
+    const actor: Actor = { username, email, headers: token ? basicAuth(email, token) : {}, session, relogin: login };
+    this.removals.push(() => this.deletePluginUser(email));
+    return actor;
+  }
+
+  /** Removes the plugin's user row (best effort: 5.x refuses users that still have permission rows). */
+  private async deletePluginUser(email: string): Promise<void> {
+    const ctx = await playwrightRequest.newContext();
+    try {
+      const admin = this.adminHeaders?.();
+      if (admin) await ctx.delete(`${this.target.mlflowUrl}${pluginOf(this.target).routes.deleteUser}`, { data: { username: email }, headers: admin });
+    } finally {
+      await ctx.dispose();
+    }
+  }
+
+  /** Headers of an admin, used only to remove the plugin's user rows at the end. */
+  adminHeaders?: () => Record<string, string>;
+
+  async cleanup(): Promise<void> {
+    const errors: string[] = [];
+    for (const r of this.removals.reverse()) {
+      try {
+        await r();
+      } catch (e) {
+        errors.push(String(e).slice(0, 200));
+      }
+    }
+    this.removals = [];
+    if (errors.length) test.info().annotations.push({ type: 'observation', description: `cleanup: ${errors.join('; ')}` });
+  }
+}
+
+/** Grants a level to a user or group, directly or through a regex pattern `^<prefix>` (priority 1 unless given). */
+export async function grant(
+  request: APIRequestContext,
+  target: TargetDescriptor,
+  how: { kind: 'user' | 'group' | 'user-regex' | 'group-regex'; subject: string; resource: GrantResource; ref: string; regex?: string; priority?: number },
+  level: string,
+  headers: Record<string, string>,
+): Promise<APIResponse> {
+  const base = `${target.mlflowUrl}${API}/permissions`;
+  const who = how.kind.startsWith('user') ? `users/${encodeURIComponent(how.subject)}` : `groups/${encodeURIComponent(how.subject)}`;
+  const res = how.kind.endsWith('regex')
+    ? await request.post(`${base}/${who}/${patternsOf[how.resource]}`, { data: { regex: how.regex ?? `^${how.ref}`, priority: how.priority ?? 1, permission: level }, headers })
+    : await request.post(`${base}/${who}/${how.resource}/${encodeURIComponent(how.ref)}`, { data: { permission: level, ...(how.resource === 'prompts' ? { name: how.ref } : {}) }, headers });
+  expect(res.status(), `grant ${level} (${how.kind} ${how.subject} on ${how.resource} ${how.ref}) → ${res.status()} ${res.status() >= 300 ? (await res.text()).slice(0, 200) : ''}`).toBeLessThan(300);
+  return res;
+}
+
+/** Changes (PATCH) a user's direct grant. */
+export async function regrant(request: APIRequestContext, target: TargetDescriptor, user: string, resource: GrantResource, ref: string, level: string, headers: Record<string, string>): Promise<void> {
+  const res = await request.patch(`${target.mlflowUrl}${API}/permissions/users/${encodeURIComponent(user)}/${resource}/${encodeURIComponent(ref)}`, { data: { permission: level }, headers });
+  expect(res.status(), `regrant ${level} → ${res.status()}`).toBeLessThan(300);
+}
