@@ -55,10 +55,10 @@ async function audit(probes: Probe[], request: APIRequestContext, headers: Recor
 }
 
 test.describe('bypass audit', () => {
-  test('[C16] bypass audit: experiment, runs, logged models, artifacts, metrics, GraphQL and traces of an experiment the user has NO_PERMISSIONS on', async ({ basicAs, sessionAs, python, tokenOf }) => {
+  test('[C16] bypass audit: experiment, runs, logged models, artifacts, metrics, GraphQL and traces of an experiment the user has NO_PERMISSIONS on', async ({ sessionHeadersAs, sessionAs, python, tokenOf }) => {
     test.setTimeout(180_000);
     const ws = new Workspace(target, 'bp');
-    ws.adminHeaders = () => basicAs('admin');
+    ws.adminHeaders = () => sessionHeadersAs('admin');
     const ownerCtx = await sessionAs('user1');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
@@ -126,9 +126,9 @@ test.describe('bypass audit', () => {
     }
   });
 
-  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on', async ({ basicAs, sessionAs }) => {
+  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on', async ({ sessionHeadersAs, sessionAs }) => {
     const ws = new Workspace(target, 'bp');
-    ws.adminHeaders = () => basicAs('admin');
+    ws.adminHeaders = () => sessionHeadersAs('admin');
     const ownerCtx = await sessionAs('user1');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {

@@ -85,9 +85,9 @@ test.describe('permission matrix', () => {
     const { grant: path, family, claim } = rows[0]!;
     const cases = rows.flatMap((r) => r.cases);
     const allowed = cases.filter((c) => c.expected === 'allowed').length;
-    test(`[${claim}] matrix: ${path} × ${rows.map((r) => r.level).join('/')} on the ${family} family (${cases.length} cases, ${allowed} allowed)`, async ({ sessionAs, basicAs }) => {
+    test(`[${claim}] matrix: ${path} × ${rows.map((r) => r.level).join('/')} on the ${family} family (${cases.length} cases, ${allowed} allowed)`, async ({ sessionAs, sessionHeadersAs }) => {
       const ws = new Workspace(target);
-      ws.adminHeaders = () => basicAs('admin');
+      ws.adminHeaders = () => sessionHeadersAs('admin');
       try {
         const { actor, refs } = await arrange(rows, ws, { owner: await sessionAs('user1'), admin: await sessionAs('admin') }, target);
         // the levels run side by side: each on its own resources
@@ -117,9 +117,9 @@ test.describe('permission matrix through the Python client', () => {
     resource: family === 'experiment' ? 'experiment' : family === 'model' ? 'registered-model' : 'prompt',
     check: checks.find((c) => c.grant === 'user' && c.level === 'READ' && c.family === family)!,
   }));
-  test(`[${reps[0]!.check.claim}] matrix through the Python client: user × READ on an experiment, a registered model and a prompt — the client reads each and is refused a change`, async ({ sessionAs, basicAs, python }) => {
+  test(`[${reps[0]!.check.claim}] matrix through the Python client: user × READ on an experiment, a registered model and a prompt — the client reads each and is refused a change`, async ({ sessionAs, sessionHeadersAs, python }) => {
     const ws = new Workspace(target);
-    ws.adminHeaders = () => basicAs('admin');
+    ws.adminHeaders = () => sessionHeadersAs('admin');
     try {
       const owner = await sessionAs('user1');
       const actor = await ws.actor(['mlflow-users']);

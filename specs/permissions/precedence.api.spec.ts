@@ -17,15 +17,15 @@ async function experiment(request: APIRequestContext, owner: Record<string, stri
 const read = (rq: APIRequestContext, exp: string, h: Record<string, string>) => rq.get(u(`${API}/experiments/get?experiment_id=${exp}`), { headers: h });
 const update = (rq: APIRequestContext, exp: string, h: Record<string, string>) => rq.post(u(`${API}/experiments/set-experiment-tag`), { data: { experiment_id: exp, key: 'touched', value: 'yes' }, headers: h });
 
-function setup(basicAs: (k: string) => Record<string, string>): Workspace {
+function setup(adminOf: (k: string) => Record<string, string>): Workspace {
   const ws = new Workspace(target, 'pr');
-  ws.adminHeaders = () => basicAs('admin');
+  ws.adminHeaders = () => adminOf('admin');
   return ws;
 }
 
 test.describe('permission precedence and change', () => {
-  test('[C16] a user grant wins over a group grant (READ for the user, MANAGE for the group → read only)', async ({ request, basicAs, sessionAs }) => {
-    const ws = setup(basicAs);
+  test('[C16] a user grant wins over a group grant (READ for the user, MANAGE for the group → read only)', async ({ request, sessionHeadersAs, sessionAs }) => {
+    const ws = setup(sessionHeadersAs);
     const owner = await sessionAs('user1');
     try {
       const g = await ws.group();
@@ -40,8 +40,8 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C16] NO_PERMISSIONS on one of the user\'s groups wins over MANAGE on another', async ({ request, basicAs, sessionAs }) => {
-    const ws = setup(basicAs);
+  test('[C16] NO_PERMISSIONS on one of the user\'s groups wins over MANAGE on another', async ({ request, sessionHeadersAs, sessionAs }) => {
+    const ws = setup(sessionHeadersAs);
     const owner = await sessionAs('user1');
     try {
       const a = await ws.group('allow');
@@ -56,8 +56,8 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C16] regex patterns: the lowest priority number wins, and a pattern is anchored at the start of the name', async ({ request, basicAs, sessionAs }) => {
-    const ws = setup(basicAs);
+  test('[C16] regex patterns: the lowest priority number wins, and a pattern is anchored at the start of the name', async ({ request, sessionHeadersAs, sessionAs }) => {
+    const ws = setup(sessionHeadersAs);
     const owner = await sessionAs('user1');
     try {
       const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
@@ -77,8 +77,8 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C16] a permission revoked mid-session takes effect within the plugin\'s permission-cache bound, for the session and the access token', async ({ request, basicAs, sessionAs, plugin }) => {
-    const ws = setup(basicAs);
+  test('[C16] a permission revoked mid-session takes effect within the plugin\'s permission-cache bound, for the session and the access token', async ({ request, sessionHeadersAs, sessionAs, plugin }) => {
+    const ws = setup(sessionHeadersAs);
     const owner = await sessionAs('user1');
     try {
       const actor = await ws.actor(['mlflow-users']);
@@ -100,8 +100,8 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C16] a group membership removed in Keycloak takes effect at the next login, not before', async ({ request, basicAs, sessionAs }) => {
-    const ws = setup(basicAs);
+  test('[C16] a group membership removed in Keycloak takes effect at the next login, not before', async ({ request, sessionHeadersAs, sessionAs }) => {
+    const ws = setup(sessionHeadersAs);
     const owner = await sessionAs('user1');
     try {
       const g = await ws.group();
@@ -118,8 +118,8 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C16] renaming a registered model carries its grants; deleting it wipes them', async ({ request, basicAs, sessionAs }) => {
-    const ws = setup(basicAs);
+  test('[C16] renaming a registered model carries its grants; deleting it wipes them', async ({ request, sessionHeadersAs, sessionAs }) => {
+    const ws = setup(sessionHeadersAs);
     const owner = await sessionAs('user1');
     try {
       const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
@@ -143,9 +143,9 @@ test.describe('permission precedence and change', () => {
     }
   });
 
-  test('[C14] admin status follows Keycloak\'s mlflow-admins membership at login; a demoted admin keeps admin rights until the next login', async ({ request, basicAs, sessionAs }) => {
+  test('[C14] admin status follows Keycloak\'s mlflow-admins membership at login; a demoted admin keeps admin rights until the next login', async ({ request, sessionHeadersAs, sessionAs }) => {
     test.setTimeout(150_000);
-    const ws = setup(basicAs);
+    const ws = setup(sessionHeadersAs);
     const owner = await sessionAs('user1');
     try {
       const actor = await ws.actor(['mlflow-users']);

@@ -8,7 +8,7 @@ import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
 import { basicAuth } from './mlflow-api.ts';
 import { browserLogin } from './browser-login.ts';
 import { pluginOf, type PluginAdapter } from './plugin.ts';
-import { loadTokens, storageStateFile } from './run-state.ts';
+import { loadTokens, sessionCookieHeader, storageStateFile } from './run-state.ts';
 
 export interface PythonResult {
   exitCode: number;
@@ -23,8 +23,13 @@ interface Fixtures {
   sessionAs: (personaKey: string) => Promise<APIRequestContext>;
   /** The persona's access token (minted once per run by the setup project). */
   tokenOf: (personaKey: string) => string;
-  /** Basic-auth headers of the persona: full email + access token. */
+  /** Basic-auth headers of the persona: full email + access token. For checks of the access-key path itself. */
   basicAs: (personaKey: string) => Record<string, string>;
+  /**
+   * The persona's login-session cookie as headers: the same identity without the plugin hashing an access key per
+   * request. For setup, cleanup and checks whose claim is not the access key.
+   */
+  sessionHeadersAs: (personaKey: string) => Record<string, string>;
   /** Runs a fixture script from fixtures/python with the pinned client, the given env and the stack CA trusted. */
   python: (script: string, env: Record<string, string>, args?: string[]) => Promise<PythonResult>;
   /** Logs the persona in through the browser (MLflow login page → Keycloak form → /callback). */
@@ -108,6 +113,15 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
 
   basicAs: async ({ target, tokenOf }, use) => {
     await use((key) => basicAuth(persona(target, key).email, tokenOf(key)));
+  },
+
+  sessionHeadersAs: async ({ target }, use) => {
+    const cache = new Map<string, Record<string, string>>();
+    await use((key) => {
+      let h = cache.get(key);
+      if (!h) cache.set(key, (h = sessionCookieHeader(key, target.mlflowUrl)));
+      return h;
+    });
   },
 
   loginAs: async ({ target }, use) => {

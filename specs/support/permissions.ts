@@ -128,11 +128,41 @@ export class Workspace {
     }
   }
 
-  /** Headers of an admin, used only to remove the plugin's user rows at the end. */
+  /** Headers of an admin, used only to remove what the check made (resources, the plugin's user rows) at the end. */
   adminHeaders?: () => Record<string, string>;
+
+  /**
+   * Deletes the experiments, registered models and prompts whose names start with this workspace's prefix. Left
+   * behind, they would pile up on a long-lived deployment, and the plugin's per-user listings
+   * (`permissions/users/<user>/experiments` and the UI pages built on them) check every active resource: at 180
+   * experiments one such listing took 9 s of the server's CPU.
+   */
+  private async removeResources(): Promise<void> {
+    const admin = this.adminHeaders?.();
+    if (!admin) return;
+    const ctx = await playwrightRequest.newContext();
+    try {
+      const base = `${this.target.mlflowUrl}${API}`;
+      const like = `name LIKE '${this.prefix}%'`;
+      const exps = (await (await ctx.post(`${base}/experiments/search`, { data: { filter: like, max_results: 1000 }, headers: admin })).json()) as { experiments?: { experiment_id: string }[] };
+      for (const e of exps.experiments ?? []) await ctx.post(`${base}/experiments/delete`, { data: { experiment_id: e.experiment_id }, headers: admin });
+      // prompts are registered models tagged mlflow.prompt.is_prompt, which a plain search leaves out on MLflow 3
+      for (const filter of [like, `${like} AND tags.\`mlflow.prompt.is_prompt\` = 'true'`]) {
+        const models = (await (await ctx.get(`${base}/registered-models/search`, { params: { filter, max_results: 1000 }, headers: admin })).json()) as { registered_models?: { name: string }[] };
+        for (const m of models.registered_models ?? []) await ctx.delete(`${base}/registered-models/delete`, { data: { name: m.name }, headers: admin });
+      }
+    } finally {
+      await ctx.dispose();
+    }
+  }
 
   async cleanup(): Promise<void> {
     const errors: string[] = [];
+    try {
+      await this.removeResources();
+    } catch (e) {
+      errors.push(`resources: ${String(e).slice(0, 200)}`);
+    }
     for (const r of this.removals.reverse()) {
       try {
         await r();

@@ -2,11 +2,11 @@ import { test, expect } from '../support/fixtures.ts';
 import { expectJson, unique } from '../support/mlflow-api.ts';
 import { escapeRegExp, header, requireAngularUi } from './ui-support.ts';
 
-test('[C11] the permissions UI\'s "MLflow" button opens the main MLflow UI, which lists the experiments', async ({ page, target, loginAs, request, basicAs, plugin }) => {
+test('[C11] the permissions UI\'s "MLflow" button opens the main MLflow UI, which lists the experiments', async ({ page, target, loginAs, request, sessionHeadersAs, plugin }) => {
   requireAngularUi(plugin);
   // An experiment only this check knows, so the MLflow UI must really fetch and render the server's data.
   const name = unique('c11-ui');
-  const created = await expectJson(await request.post(`${target.mlflowUrl}/api/2.0/mlflow/experiments/create`, { headers: basicAs('admin'), data: { name } }));
+  const created = await expectJson(await request.post(`${target.mlflowUrl}/api/2.0/mlflow/experiments/create`, { headers: sessionHeadersAs('admin'), data: { name } }));
   const experimentId = String(created.experiment_id);
 
   try {
@@ -35,6 +35,6 @@ test('[C11] the permissions UI\'s "MLflow" button opens the main MLflow UI, whic
     await expect(link).toBeVisible();
     await expect(link).toHaveAttribute('href', `#/experiments/${experimentId}`);
   } finally {
-    await request.post(`${target.mlflowUrl}/api/2.0/mlflow/experiments/delete`, { headers: basicAs('admin'), data: { experiment_id: experimentId } });
+    await request.post(`${target.mlflowUrl}/api/2.0/mlflow/experiments/delete`, { headers: sessionHeadersAs('admin'), data: { experiment_id: experimentId } });
   }
 });

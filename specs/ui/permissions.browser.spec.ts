@@ -8,9 +8,9 @@ import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { answerPermissionDialog, escapeRegExp, header, openManageTab, requireAngularUi, rowAction, rowOf, searchAndAct } from './ui-support.ts';
 
 /**
- * `rest`: a request context without cookies. With the admin's storage state in use, Playwright applies it to
- * request contexts too, and the plugin authenticates the session cookie before a Basic header: every REST
- * call would run as the admin.
+ * `rest`: a request context without cookies of its own. With the admin's storage state in use, Playwright applies
+ * it to request contexts too, and the plugin authenticates that session cookie first: every REST call would run as
+ * the admin. Each call here names its persona with that persona's session cookie (`sessionHeadersAs`).
  */
 const test = base.extend<{ rest: APIRequestContext }>({
   rest: async ({ playwright }, use) => {
@@ -58,11 +58,11 @@ async function expectNoAuditLog(page: Page): Promise<void> {
   await expect(page.getByRole('link', { name: /audit/i })).toHaveCount(0);
 }
 
-test('[C26] experiment: an admin sees who may access user1\'s experiment, grants user2 READ and changes it to EDIT in the permissions UI', async ({ page, target, rest: request, basicAs }) => {
+test('[C26] experiment: an admin sees who may access user1\'s experiment, grants user2 READ and changes it to EDIT in the permissions UI', async ({ page, target, rest: request, sessionHeadersAs }) => {
   const owner = persona(target, 'user1');
   const other = persona(target, 'user2');
   const name = unique('c26-exp');
-  const id = await createExperiment(request, target, basicAs('user1'), name);
+  const id = await createExperiment(request, target, sessionHeadersAs('user1'), name);
   try {
     const panel = await openManageTab(page, target, 'Experiment permissions');
     await searchAndAct(panel, name, 'Edit');
@@ -83,7 +83,7 @@ test('[C26] experiment: an admin sees who may access user1\'s experiment, grants
     await expect(permissionCell(otherRow)).toHaveText('READ');
     await expect(kindCell(otherRow)).toHaveText('user');
 
-    const admin = basicAs('admin');
+    const admin = sessionHeadersAs('admin');
     const granted = await expectJson(await request.get(api(target, `/permissions/users/${other.email}/experiments/${id}`), { headers: admin }));
     expect(granted.experiment_permission).toMatchObject({ experiment_id: id, permission: 'READ' });
     const users = await request.get(api(target, `/permissions/experiments/${id}/users`), { headers: admin });
@@ -92,26 +92,26 @@ test('[C26] experiment: an admin sees who may access user1\'s experiment, grants
       { username: other.email, permission: 'READ', kind: 'user' },
     ]));
     // …and the server enforces it: user2 can read the experiment but not change it.
-    expect((await request.get(api(target, `/experiments/get?experiment_id=${id}`), { headers: basicAs('user2') })).status()).toBe(200);
-    expect(await tagExperiment(request, target, basicAs('user2'), id)).toBe(403);
+    expect((await request.get(api(target, `/experiments/get?experiment_id=${id}`), { headers: sessionHeadersAs('user2') })).status()).toBe(200);
+    expect(await tagExperiment(request, target, sessionHeadersAs('user2'), id)).toBe(403);
 
     // Change it to EDIT from the row's menu.
     await rowAction(otherRow, 'Edit');
     await answerPermissionDialog(page, editTitle(other.email), 'Edit');
     await expect(permissionCell(otherRow)).toHaveText('EDIT');
     await expect.poll(async () => ((await (await request.get(api(target, `/permissions/users/${other.email}/experiments/${id}`), { headers: admin })).json()) as { experiment_permission: { permission: string } }).experiment_permission.permission).toBe('EDIT');
-    expect(await tagExperiment(request, target, basicAs('user2'), id)).toBe(200);
+    expect(await tagExperiment(request, target, sessionHeadersAs('user2'), id)).toBe(200);
   } finally {
-    await request.post(api(target, '/experiments/delete'), { headers: basicAs('admin'), data: { experiment_id: id } });
+    await request.post(api(target, '/experiments/delete'), { headers: sessionHeadersAs('admin'), data: { experiment_id: id } });
   }
 });
 
-test('[C26] registered model: on user2\'s page an admin sees user2\'s effective permission on user1\'s model and sets it to READ', async ({ page, target, rest: request, basicAs }) => {
+test('[C26] registered model: on user2\'s page an admin sees user2\'s effective permission on user1\'s model and sets it to READ', async ({ page, target, rest: request, sessionHeadersAs }) => {
   const owner = persona(target, 'user1');
   const other = persona(target, 'user2');
-  const admin = basicAs('admin');
+  const admin = sessionHeadersAs('admin');
   const name = unique('c26-model');
-  await createRegisteredModel(request, target, basicAs('user1'), name);
+  await createRegisteredModel(request, target, sessionHeadersAs('user1'), name);
   try {
     // What the REST API says user2 has on the model before anything is granted (the configured fallback).
     const before = ((await (await request.get(api(target, `/permissions/users/${other.email}/registered-models`), { headers: admin })).json()) as { name: string; permission: string; type: string }[]).find((m) => m.name === name);
@@ -135,8 +135,8 @@ test('[C26] registered model: on user2\'s page an admin sees user2\'s effective 
 
     const granted = await expectJson(await request.get(api(target, `/permissions/users/${other.email}/registered-models/${name}`), { headers: admin }));
     expect(granted.registered_model_permission).toMatchObject({ name, permission: 'READ' });
-    expect((await request.get(api(target, `/registered-models/get?name=${name}`), { headers: basicAs('user2') })).status()).toBe(200);
-    expect(await tagModel(request, target, basicAs('user2'), name)).toBe(403);
+    expect((await request.get(api(target, `/registered-models/get?name=${name}`), { headers: sessionHeadersAs('user2') })).status()).toBe(200);
+    expect(await tagModel(request, target, sessionHeadersAs('user2'), name)).toBe(403);
 
     // The model's own page lists both users.
     const modelsTab = await openManageTab(page, target, 'Model permissions');
@@ -151,12 +151,12 @@ test('[C26] registered model: on user2\'s page an admin sees user2\'s effective 
   }
 });
 
-test('[C26] prompt: an admin sees the creator\'s MANAGE on user1\'s prompt, grants user2 READ and resets it to the fallback in the permissions UI', async ({ page, target, rest: request, basicAs }) => {
+test('[C26] prompt: an admin sees the creator\'s MANAGE on user1\'s prompt, grants user2 READ and resets it to the fallback in the permissions UI', async ({ page, target, rest: request, sessionHeadersAs }) => {
   const owner = persona(target, 'user1');
   const other = persona(target, 'user2');
-  const admin = basicAs('admin');
+  const admin = sessionHeadersAs('admin');
   const name = unique('c26-prompt');
-  await createRegisteredModel(request, target, basicAs('user1'), name, true);
+  await createRegisteredModel(request, target, sessionHeadersAs('user1'), name, true);
   try {
     const prompts = await openManageTab(page, target, 'Prompt permissions');
     await searchAndAct(prompts, name, 'Edit');
@@ -174,7 +174,7 @@ test('[C26] prompt: an admin sees the creator\'s MANAGE on user1\'s prompt, gran
     const granted = await expectJson(await request.get(api(target, `/permissions/users/${other.email}/prompts/${name}`), { headers: admin }));
     expect(granted.prompt_permission).toMatchObject({ name, permission: 'READ' });
     expect(await (await request.get(api(target, `/permissions/prompts/${name}/users`), { headers: admin })).json()).toContainEqual({ username: other.email, permission: 'READ', kind: 'user' });
-    expect(await tagModel(request, target, basicAs('user2'), name)).toBe(403);
+    expect(await tagModel(request, target, sessionHeadersAs('user2'), name)).toBe(403);
 
     // "Reset to fallback" removes the explicit permission again.
     await rowAction(otherRow, 'Reset to fallback');
@@ -186,11 +186,11 @@ test('[C26] prompt: an admin sees the creator\'s MANAGE on user1\'s prompt, gran
   }
 });
 
-test('[C26] groups: the UI lists the groups and manages a group\'s permission on an experiment (grant, change, reset); it offers no group creation, membership editing or audit log', async ({ page, target, rest: request, basicAs }) => {
-  const admin = basicAs('admin');
+test('[C26] groups: the UI lists the groups and manages a group\'s permission on an experiment (grant, change, reset); it offers no group creation, membership editing or audit log', async ({ page, target, rest: request, sessionHeadersAs }) => {
+  const admin = sessionHeadersAs('admin');
   const group = 'mlflow-users';
   const name = unique('c26-group-exp');
-  const id = await createExperiment(request, target, basicAs('user1'), name);
+  const id = await createExperiment(request, target, sessionHeadersAs('user1'), name);
   try {
     // The groups the REST API knows (read before the UI loads its list).
     const known = (await (await request.get(api(target, '/permissions/groups'), { headers: admin })).json()) as string[];
@@ -227,15 +227,15 @@ test('[C26] groups: the UI lists the groups and manages a group\'s permission on
     const listed = async () => ((await (await request.get(api(target, `/permissions/groups/${group}/experiments`), { headers: admin })).json()) as { id: string; name: string; permission: string }[]).find((e) => e.id === id);
     expect(await listed()).toEqual({ id, name, permission: 'READ' });
     // user2 (a member, without a permission of its own on it) now only reads it.
-    expect((await request.get(api(target, `/experiments/get?experiment_id=${id}`), { headers: basicAs('user2') })).status()).toBe(200);
-    expect(await tagExperiment(request, target, basicAs('user2'), id)).toBe(403);
+    expect((await request.get(api(target, `/experiments/get?experiment_id=${id}`), { headers: sessionHeadersAs('user2') })).status()).toBe(200);
+    expect(await tagExperiment(request, target, sessionHeadersAs('user2'), id)).toBe(403);
 
     // Change it to EDIT.
     await rowAction(row, 'Edit');
     await answerPermissionDialog(page, editTitle(group), 'Edit');
     await expect(permissionCell(row)).toHaveText('EDIT');
     await expect.poll(async () => (await listed())?.permission).toBe('EDIT');
-    expect(await tagExperiment(request, target, basicAs('user2'), id)).toBe(200);
+    expect(await tagExperiment(request, target, sessionHeadersAs('user2'), id)).toBe(200);
 
     // Reset it: the group no longer has a permission on the experiment.
     await rowAction(row, 'Reset to fallback');
