@@ -116,6 +116,47 @@ export async function thawComponent(name: string): Promise<void> {
   signalComponent(name, 'SIGCONT');
 }
 
+/**
+ * Slows one component down: it runs `percent` ms of every 100 ms and is paused (SIGSTOP to its process group) for
+ * the rest — a server starved of CPU, which still answers. Returns the function that ends it (SIGCONT).
+ */
+export function slowComponent(name: string, percent: number): () => void {
+  const entry = new LedgerFile(stateDir()).read()?.components[name];
+  if (!entry) throw new HarnessError(`No component "${name}" in the running stack`, `components: ${COMPONENTS.join(', ')}`);
+  return slowProcess(entry.group ? -entry.pid : entry.pid, percent);
+}
+
+/** Duty-cycles a process (or, with a negative pid, a process group) with SIGSTOP/SIGCONT; see slowComponent. */
+export function slowProcess(target: number, percent: number): () => void {
+  const send = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // already gone
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+  const pause = () => {
+    if (ended) return;
+    send('SIGSTOP');
+    timer = setTimeout(resume, 100 - percent);
+    timer.unref();
+  };
+  const resume = () => {
+    send('SIGCONT');
+    if (ended) return;
+    timer = setTimeout(pause, percent);
+    timer.unref();
+  };
+  pause();
+  return () => {
+    ended = true;
+    clearTimeout(timer);
+    send('SIGCONT');
+  };
+}
+
 function signalComponent(name: string, signal: NodeJS.Signals): void {
   const entry = new LedgerFile(stateDir()).read()?.components[name];
   if (!entry) throw new HarnessError(`No component "${name}" in the running stack`, `components: ${COMPONENTS.join(', ')}`);

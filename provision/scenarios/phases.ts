@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import type { StackOverrides } from '../config/overrides.ts';
-import { freezeComponent, startComponent, stopComponent, thawComponent } from '../local/running-stack.ts';
+import { freezeComponent, slowComponent, startComponent, stopComponent, thawComponent } from '../local/running-stack.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { projectRoot, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
@@ -12,6 +12,8 @@ import { readDescriptor, type TargetDescriptor } from '../targets/descriptor.ts'
 export class FaultableStack {
   private stopped = new Set<string>();
   private frozen = new Set<string>();
+  /** Components slowed by this run, with the function that gives them full speed again. */
+  private slowed = new Map<string, () => void>();
   private constructor(readonly descriptor: TargetDescriptor, private readonly own: boolean) {}
 
   /** True when this run provisioned the stack (so it may be taken down for good). */
@@ -27,6 +29,7 @@ export class FaultableStack {
     // default by the next command that provisions (its fingerprint says which configuration it has)
     onInterrupt(async () => {
       for (const c of stack.frozen) await thawComponent(c);
+      stack.fullSpeed();
       if (stack.own) await teardownLocal();
       else info('The stack keeps the configuration of the interrupted phase; `npm run provision` restores the default.');
     });
@@ -36,8 +39,15 @@ export class FaultableStack {
   }
 
   /** Applies a configuration (fault, fix or default) and stops/starts, restarts or freezes components as asked. */
-  async apply(label: string, overrides: StackOverrides, stop: string[] = [], start: string[] = [], more: { restart?: string[]; freeze?: string[] } = {}): Promise<void> {
-    // a new phase starts from running components: whatever an earlier phase froze resumes first
+  async apply(
+    label: string,
+    overrides: StackOverrides,
+    stop: string[] = [],
+    start: string[] = [],
+    more: { restart?: string[]; freeze?: string[]; slow?: { component: string; percent: number }[] } = {},
+  ): Promise<void> {
+    // a new phase starts from running components: whatever an earlier phase froze or slowed resumes first
+    this.fullSpeed();
     for (const c of [...this.frozen]) {
       await step(`resume ${c}`, () => thawComponent(c));
       this.frozen.delete(c);
@@ -62,6 +72,19 @@ export class FaultableStack {
       await step(`freeze ${c} (SIGSTOP)`, () => freezeComponent(c));
       this.frozen.add(c);
     }
+    for (const { component, percent } of more.slow ?? []) {
+      await step(`slow ${component} down to ${percent}% of the time (SIGSTOP/SIGCONT every 100 ms)`, async () => {
+        this.slowed.set(component, slowComponent(component, percent));
+      });
+    }
+  }
+
+  /** Ends every slow-down this run started. */
+  fullSpeed(): void {
+    for (const [c, end] of this.slowed) {
+      end();
+      this.slowed.delete(c);
+    }
   }
 
   /** Sizes of the component logs now: a phase's log expectations only read what comes after. */
@@ -82,6 +105,7 @@ export class FaultableStack {
 
   /** Back to the default configuration, stopped components started; torn down if it was provisioned here. */
   async close(): Promise<void> {
+    this.fullSpeed();
     if (this.own && process.env.HARNESS_KEEP_STACK !== '1') {
       await step('tear down the stack this run provisioned', () => teardownLocal());
       return;

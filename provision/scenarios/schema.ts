@@ -67,6 +67,11 @@ export const Fault = z.object({
   restart: z.array(COMPONENT).default([]),
   /** Components paused (SIGSTOP): connections are accepted but never answered, as a hung server; resumed after. */
   freeze: z.array(COMPONENT).default([]),
+  /**
+   * Components slowed down: each runs `percent` of every 100 ms and is paused (SIGSTOP) for the rest, as a server
+   * starved of CPU; it answers, late. Left running at full speed afterwards.
+   */
+  slow: z.array(z.object({ component: COMPONENT, percent: z.number().int().min(1).max(99).describe('share of the time the component runs') }).strict()).default([]),
 }).strict();
 
 const Metadata = z.object({
