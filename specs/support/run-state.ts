@@ -19,8 +19,8 @@ export function loadTokens(): Record<string, string> {
 
 /**
  * The `Cookie` header of the persona's MLflow login session (made by the setup project), for requests to `mlflowUrl`.
- * It carries the persona's identity without a Basic header: the plugin checks an access key by hashing it on every
- * request (werkzeug pbkdf2, 1,000,000 rounds on 5.x: about 0.5 s of the server's CPU each), a session by a lookup.
+ * It carries the persona's identity without a Basic header: plugins 5.x and 7.x check an access key by hashing it on
+ * every request (werkzeug's default scrypt: 0.16 s of the server's CPU or more each), a session by a lookup.
  */
 export function sessionCookieHeader(persona: string, mlflowUrl: string): Record<string, string> {
   const file = storageStateFile(persona);
