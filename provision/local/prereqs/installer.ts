@@ -21,7 +21,7 @@ export interface Installer {
    * Installs `requirements` into the venv as a `pip install` in a Docker layer does: what is installed stays
    * unless the requirements need another version. `constraints`: a file no package may move out of.
    */
-  install(dir: string, requirements: string[], asOf: string, constraints?: string): Promise<void>;
+  install(dir: string, requirements: string[], asOf: string, constraints?: string, what?: string): Promise<void>;
   /** Makes the venv hold exactly the lock's packages. */
   sync(dir: string, lock: string): Promise<void>;
   /** `name==version` of every package in the venv. */
@@ -89,9 +89,9 @@ function uvInstaller(uv: string, cache: string): Installer {
       const r = await run(['venv', '--quiet', '--python', python, dir]);
       if (r.exitCode !== 0) failed(`uv venv with ${python} failed`, r.all ?? '');
     },
-    async install(dir, requirements, asOf, constraints) {
+    async install(dir, requirements, asOf, constraints, what = requirements.join(' ')) {
       const r = await run(['pip', 'install', '--python', venvPython(dir), '--exclude-newer', asOf, ...(constraints ? ['-c', constraints] : []), ...requirements]);
-      if (r.exitCode !== 0) failed(`Installing ${requirements.join(' ')} as of ${asOf}`, r.all ?? '', asOf);
+      if (r.exitCode !== 0) failed(`Installing ${what} as of ${asOf}`, r.all ?? '', asOf);
     },
     async sync(dir, lock) {
       const r = await run(['pip', 'sync', '--python', venvPython(dir), lock]);
@@ -116,9 +116,9 @@ function pipInstaller(): Installer {
       const up = await pip(dir, ['install', '-q', `pip==${PIP_VERSION}`]);
       if (up.exitCode !== 0) failed(`Upgrading pip to ${PIP_VERSION}`, up.all ?? '');
     },
-    async install(dir, requirements, asOf, constraints) {
+    async install(dir, requirements, asOf, constraints, what = requirements.join(' ')) {
       const r = await pip(dir, ['install', '-q', '--uploaded-prior-to', asOf, ...(constraints ? ['-c', constraints] : []), ...requirements]);
-      if (r.exitCode !== 0) failed(`Installing ${requirements.join(' ')} as of ${asOf}`, r.all ?? '', asOf);
+      if (r.exitCode !== 0) failed(`Installing ${what} as of ${asOf}`, r.all ?? '', asOf);
     },
     async sync(dir, lock) {
       const r = await pip(dir, ['install', '-q', '--no-deps', '-r', lock]);

@@ -91,12 +91,12 @@ async function resolveLock(set: PinSet, python: { path: string; version: string 
   rmSync(scratch, { recursive: true, force: true });
   await tool.venv(python.path, scratch);
   try {
-    await tool.install(scratch, plan.base.requirements, plan.base.asOf);
-    await tool.install(scratch, plan.layer.requirements, plan.layer.asOf);
+    await tool.install(scratch, plan.base.requirements, plan.base.asOf, undefined, `the base image ${set.pins.baseImage} (MLflow ${set.pins.mlflow} and its requirements)`);
+    await tool.install(scratch, plan.layer.requirements, plan.layer.asOf, undefined, `the Dockerfile's layer (${plan.layer.requirements.join(' ')})`);
     const image = await tool.freeze(scratch);
     const imageFile = join(scratch, 'image-freeze.txt');
     writeFileSync(imageFile, `${image.join('\n')}\n`);
-    await tool.install(scratch, plan.client.requirements, plan.client.asOf, imageFile);
+    await tool.install(scratch, plan.client.requirements, plan.client.asOf, imageFile, `the suite's client extras (${plan.client.requirements.join(' ')}) without moving the image's packages`);
     const inImage = new Set(image.map((l) => norm(l.split('==')[0]!)));
     const client = (await tool.freeze(scratch)).filter((l) => !inImage.has(norm(l.split('==')[0]!)));
     const layer = set.pins.layerRequirements.join(' ');
