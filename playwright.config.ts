@@ -27,6 +27,7 @@ export default defineConfig({
     ['junit', { outputFile: `${reportDir}/junit.xml` }],
     ['./conformance/reporter.ts', { outputDir: reportDir }],
     ['./conformance/permissions-reporter.ts', { outputDir: reportDir }],
+    ['./conformance/security-reporter.ts', { outputDir: reportDir }],
   ],
   use: {
     // Traces record request headers and typed passwords: they would carry the stack's credentials into the

@@ -6,6 +6,8 @@ import { appliesTo, loadDifferences, type Difference } from './differences.ts';
 
 /** Claims whose checks include the permission matrix (their report rows link to reports/permissions.html). */
 const PERMISSION_CLAIMS = ['C14', 'C15', 'C16'];
+/** Claims whose checks include the adversarial security checks (their rows link to reports/security.html). */
+const SECURITY_CLAIMS = ['C10', 'C11', 'C16', 'C19', 'C23'];
 
 type Verdict = 'passed' | 'failed' | 'differs' | 'uncovered' | 'not-applicable';
 
@@ -37,6 +39,8 @@ export default class ConformanceReporter implements Reporter {
   private readonly outDir: string;
   /** The permission matrix or the bypass audit ran: C14–C16 link to its page (permissions-reporter.ts writes it). */
   private permissionPage = false;
+  /** The security checks ran: their claims link to the page security-reporter.ts writes. */
+  private securityPage = false;
 
   constructor(options: { outputDir?: string } = {}) {
     this.outDir = options.outputDir ?? 'reports';
@@ -59,6 +63,7 @@ export default class ConformanceReporter implements Reporter {
     const ids = claimIds(test.titlePath().join(' '));
     if (ids.length === 0) return;
     if (result.annotations.some((a) => a.type === 'permission-case' || a.type === 'permission-route')) this.permissionPage = true;
+    if (result.annotations.some((a) => a.type.startsWith('security-'))) this.securityPage = true;
     const skip = test.annotations.find((a) => a.type === 'skip')?.description ?? result.annotations.find((a) => a.type === 'skip')?.description;
     // a test's annotations show up on the test and on its result: each once
     const annotated = (type: string) => [...new Set([...test.annotations, ...result.annotations].filter((a) => a.type === type).map((a) => a.description ?? ''))];
@@ -130,7 +135,10 @@ export default class ConformanceReporter implements Reporter {
       text: claim.text,
       targets: claim.targets,
       verdict,
-      links: this.permissionPage && PERMISSION_CLAIMS.includes(claim.id) ? [{ title: 'permission matrix and bypass audit', href: 'permissions.html', data: 'permissions.json' }] : [],
+      links: [
+        ...(this.permissionPage && PERMISSION_CLAIMS.includes(claim.id) ? [{ title: 'permission matrix and bypass audit', href: 'permissions.html', data: 'permissions.json' }] : []),
+        ...(this.securityPage && SECURITY_CLAIMS.includes(claim.id) ? [{ title: 'security checks (token attacks, request shapes, routes)', href: 'security.html', data: 'security.json' }] : []),
+      ],
       differences: [...observed].map((id) => declared.get(id)).filter((d): d is Difference => !!d),
       checks,
     };

@@ -75,11 +75,18 @@ function withFields(base: Record<string, unknown>, extra: Record<string, unknown
   return { ...base, ...extra };
 }
 
-/** The last path segment that is a word (not an id): the one a path variant changes. */
-function lastWordSegment(path: string): number {
+/**
+ * The segment a path variant changes: the last word of the route's own leading words (`/api/2.0/mlflow/runs/get` →
+ * `get`; `…/mlflow-artifacts/artifacts/1/r1/artifacts/a.txt` → `artifacts`, before the ids and the artifact path).
+ */
+export function routeWordSegment(path: string): number {
   const parts = path.split('/');
-  for (let i = parts.length - 1; i > 0; i--) if (/^[a-z][a-z-]*$/.test(parts[i]!)) return i;
-  return parts.length - 1;
+  let last = parts.length - 1;
+  for (let i = 1; i < parts.length; i++) {
+    if (/^[a-z][a-z-]*$/.test(parts[i]!)) last = i;
+    else if (!/^\d+\.\d+$/.test(parts[i]!)) break;
+  }
+  return last;
 }
 
 /**
@@ -91,7 +98,7 @@ export function variantOf(p: ProbeRequest, v: Variant, hasOwnTwin = false): RawR
   const where = idsIn(p);
   const swap = Object.entries(p.swap ?? {});
   const parts = p.path.split('/');
-  const seg = lastWordSegment(p.path);
+  const seg = routeWordSegment(p.path);
   switch (v) {
     case 'snake-victim-camel-own':
     case 'snake-own-camel-victim': {

@@ -81,10 +81,7 @@ export async function runAudit<R extends ExperimentRefs | ModelRefs>(opts: {
     const raw = shape === 'base' ? rawOf(req) : variantOf(req, shape, !!twinLabel(probe.route) && labels.has(twinLabel(probe.route)!));
     return raw ? { probe, shape, who, marker, raw } : undefined;
   };
-  const run = async (jobs: Job<R>[]) => {
-    await pool(jobs.filter((j) => j.probe.write?.prepare), n, (j) => j.probe.write!.prepare!(ownerSend, refs, j.marker));
-    await pool(jobs, n, async (j) => void (j.attempt = await send(j.who === 'owner' ? owner : attacker, baseUrl, j.raw)));
-  };
+  const sendJob = async (j: Job<R>) => void (j.attempt = await send(j.who === 'owner' ? owner : attacker, baseUrl, j.raw));
   /** The owner's reads of the states the writes of `jobs` change, then what each write did. */
   const settle = async (jobs: Job<R>[]) => {
     const keys = [...new Set(jobs.map((j) => j.probe.write?.state).filter((k): k is StateKey => !!k))];
@@ -101,13 +98,25 @@ export async function runAudit<R extends ExperimentRefs | ModelRefs>(opts: {
     }
   };
 
+  /** Sends the jobs (a few at a time; those overwriting one value one by one, each read back at once) and settles them. */
+  const execute = async (jobs: Job<R>[]) => {
+    const parallel = jobs.filter((j) => !j.probe.write?.sequential);
+    await pool(parallel.filter((j) => j.probe.write?.prepare), n, (j) => j.probe.write!.prepare!(ownerSend, refs, j.marker));
+    await pool(parallel, n, sendJob);
+    for (const j of jobs.filter((x) => x.probe.write?.sequential)) {
+      await j.probe.write!.prepare?.(ownerSend, refs, j.marker);
+      await sendJob(j);
+      await settle([j]);
+    }
+    await settle(parallel);
+  };
+
   const controls = probes.map((p, i) => job(p, i, 'base', 'owner')!);
   // the controls first: an attacker's write must not race the owner's read of the same state
-  await run(controls);
+  await execute(controls);
   const attacks = probes.map((p, i) => job(p, i, 'base', 'attacker')!);
   const variants = probes.flatMap((p, i) => VARIANTS.map((v) => job(p, i, v, 'attacker')).filter((j): j is Job<R> => !!j));
-  await run([...attacks, ...variants]);
-  await settle([...controls, ...attacks, ...variants]);
+  await execute([...attacks, ...variants]);
 
   const kind = (p: Probe<R>) => (p.write ? 'write' : 'read') as 'read' | 'write';
   const base = probes.map((p, i) => ({ route: p.route, ...probeOutcome({ kind: kind(p), control: controls[i]!.attempt!, attacker: attacks[i]!.attempt!, hides404: opts.hides404 }) }));
@@ -118,8 +127,7 @@ export async function runAudit<R extends ExperimentRefs | ModelRefs>(opts: {
   // the shapes the attacker got an unexplained answer for: does the owner's same request work?
   const asked = judged.filter((x) => x.r.outcome === 'needs-control').map((x) => ({ x, control: job(x.j.probe, probes.indexOf(x.j.probe), x.j.shape as Variant, 'owner')! }));
   if (asked.length) {
-    await run(asked.map((a) => a.control));
-    await settle(asked.map((a) => a.control));
+    await execute(asked.map((a) => a.control));
     for (const a of asked) a.x.r = shapeOutcome({ kind: kind(a.x.j.probe), variant: a.x.j.shape, base: a.x.b, attacker: a.x.j.attempt!, control: a.control.attempt!, hides404: opts.hides404 });
   }
   const shapes = judged.map(({ j, b, r }) => ({ route: j.probe.route, variant: j.shape as Variant, outcome: r.outcome as Outcome, evidence: r.evidence, base: b }));

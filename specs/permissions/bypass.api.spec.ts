@@ -5,7 +5,7 @@ import { loadTarget, persona } from '../support/target.ts';
 import { API, grant, Workspace, type Actor } from '../support/permissions.ts';
 import { recordShape } from '../support/security.ts';
 import { loadLeaks, routeVerdict } from '../../conformance/permissions.ts';
-import { experimentProbes, modelProbes, type ExperimentRefs, type ModelRefs } from './probes.ts';
+import { experimentProbes, forMlflow, modelProbes, type ExperimentRefs, type ModelRefs } from './probes.ts';
 import { runAudit, type BaseResult, type ShapeRun } from './audit-runner.ts';
 
 // The bypass audit: a user with NO_PERMISSIONS on another user's experiment, model and prompt (explicit user
@@ -73,7 +73,7 @@ test.describe('bypass audit', () => {
       await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
       const own = await ownExperiment(actor.session, ws.prefix);
       const refs: ExperimentRefs = { exp, expName, run, lm, traceId, content, own };
-      const { base, shapes } = await runAudit({ probes: experimentProbes(), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl });
+      const { base, shapes } = await runAudit({ probes: forMlflow(experimentProbes(), target.pins.mlflow), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl });
       record(base, shapes);
       // the owner still sees the experiment (nothing the audit was refused changed it)
       await expectJson(await ownerCtx.get(u(`${API}/experiments/get?experiment_id=${exp}`)));
@@ -121,7 +121,7 @@ test.describe('bypass audit', () => {
       await expectJson(await a.post(u(`${API}/model-versions/create`), { data: { name: ownPrompt, source: 'dummy-source', tags: promptTags('own {{x}}') } }));
 
       const refs: ModelRefs = { exp, run, model, prompt, template, content, own: { model: ownModel, prompt: ownPrompt } };
-      const { base, shapes } = await runAudit({ probes: modelProbes(), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl });
+      const { base, shapes } = await runAudit({ probes: forMlflow(modelProbes(), target.pins.mlflow), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl });
       record(base, shapes);
     } finally {
       await ws.cleanup();

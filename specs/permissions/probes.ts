@@ -1,4 +1,5 @@
 import type { ProbeRequest } from '../../conformance/security/shapes.ts';
+import { inPep440Range } from '../../conformance/security/ranges.ts';
 
 /**
  * The bypass audit's probes as data: for each route MLflow offers to read or change another user's experiment,
@@ -29,17 +30,25 @@ export interface ModelRefs {
 }
 
 /** Where the owner reads a write's effect: one read serves every write probe of the same state. */
-export type StateKey = 'experiment' | 'run' | 'runs' | 'artifacts' | 'logged-model' | 'trace' | 'model' | 'prompt-versions';
+export type StateKey = 'experiment' | 'run' | 'runs' | 'artifacts' | 'logged-model' | 'trace' | 'model' | 'model-version' | 'prompt-versions';
 
 export interface Probe<R> {
   /** The route as the reports name it (unchanged across releases: leaks.yaml declares by it). */
   route: string;
+  /** The MLflow versions whose server serves the route for its owner (PEP 440; absent: every version). */
+  mlflow?: string;
   /** The request; `marker` is unique per sender and shape (writes put it where the owner reads it back). */
   build(r: R, marker: string): ProbeRequest;
   /** Reads: what must not be seen, by name. */
   markers?(r: R): Record<string, string>;
   /** Writes: where the owner reads the change; `removes`: the change is the marker's disappearance. */
-  write?: { state: StateKey; removes?: boolean; prepare?: (owner: Sender, r: R, marker: string) => Promise<void> };
+  write?: {
+    state: StateKey;
+    removes?: boolean;
+    prepare?: (owner: Sender, r: R, marker: string) => Promise<void>;
+    /** The change overwrites one value (a name, a description): each request is sent alone and read back at once. */
+    sequential?: boolean;
+  };
 }
 
 /** Sends one request as the owner (setup of a write probe). */
@@ -50,6 +59,9 @@ const artifactPath = (exp: string, run: string, file: string) => `${exp}/${run}/
 const trace3 = (id: string) => `/api/3.0/mlflow/traces/${id}`;
 /** MLflow 3 leaves prompts out of a version search unless the filter names their tag. */
 const promptFilter = (name: string) => `name = '${name}' AND tags.\`mlflow.prompt.is_prompt\` = 'true'`;
+
+/** The probes whose route the MLflow version serves. */
+export const forMlflow = <R>(probes: Probe<R>[], mlflow: string) => probes.filter((p) => !p.mlflow || inPep440Range(mlflow, p.mlflow));
 
 /** Probes on an experiment, its runs, logged models, artifacts, metrics, GraphQL and traces. */
 export function experimentProbes(): Probe<ExperimentRefs>[] {
@@ -84,6 +96,42 @@ export function experimentProbes(): Probe<ExperimentRefs>[] {
       { route: `POST ${p}/runs/create`, build: (r, m) => ({ method: 'POST', path: `${p}/runs/create`, json: { experiment_id: r.exp, run_name: m, start_time: Date.now() }, swap: { experiment_id: r.own.exp } }), write: { state: 'runs' } },
     );
   }
+  const own = (req: ProbeRequest) => async (owner: Sender) => void (await owner(req));
+  out.push(
+    { route: 'GET /api/2.0/mlflow/experiments/search', build: (r) => ({ method: 'GET', path: '/api/2.0/mlflow/experiments/search', query: { filter: `name = '${r.expName}'`, max_results: '10' } }), markers: (r) => ({ 'the experiment name': r.expName }) },
+    {
+      route: 'POST /api/2.0/mlflow/experiments/delete-experiment-tag',
+      build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/experiments/delete-experiment-tag', json: { experiment_id: r.exp, key: m }, swap: { experiment_id: r.own.exp } }),
+      write: { state: 'experiment', removes: true, prepare: (o, r, m) => own({ method: 'POST', path: '/api/2.0/mlflow/experiments/set-experiment-tag', json: { experiment_id: r.exp, key: m, value: 'victim' } })(o) },
+    },
+    { route: 'POST /api/2.0/mlflow/runs/log-batch', build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', json: { run_id: r.run, metrics: [{ key: m, value: 1, timestamp: Date.now(), step: 0 }] }, swap: { run_id: r.own.run } }), write: { state: 'run' } },
+    {
+      route: 'POST /api/2.0/mlflow/runs/log-inputs',
+      build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/log-inputs', json: { run_id: r.run, datasets: [{ dataset: { name: m, digest: 'd1', source_type: 'code', source: '{}' } }] }, swap: { run_id: r.own.run } }),
+      write: { state: 'run' },
+    },
+    { route: 'POST /api/2.0/mlflow/runs/log-model', build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/log-model', json: { run_id: r.run, model_json: JSON.stringify({ artifact_path: m, run_id: r.run, utc_time_created: '2026-01-01 00:00:00.000000', flavors: { python_function: {} } }) }, swap: { run_id: r.own.run } }), write: { state: 'run' } },
+    { route: 'POST /api/2.0/mlflow/runs/update', build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/update', json: { run_id: r.run, run_name: m }, swap: { run_id: r.own.run } }), write: { state: 'run', sequential: true } },
+    {
+      route: 'POST /api/2.0/mlflow/runs/delete-tag',
+      build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/delete-tag', json: { run_id: r.run, key: m }, swap: { run_id: r.own.run } }),
+      write: { state: 'run', removes: true, prepare: (o, r, m) => own({ method: 'POST', path: '/api/2.0/mlflow/runs/set-tag', json: { run_id: r.run, key: m, value: 'victim' } })(o) },
+    },
+    {
+      route: 'DELETE /api/2.0/mlflow/logged-models/<id>/tags/<key>',
+      build: (r, m) => ({ method: 'DELETE', path: `/api/2.0/mlflow/logged-models/${r.lm}/tags/${m}` }),
+      write: { state: 'logged-model', removes: true, prepare: (o, r, m) => own({ method: 'PATCH', path: `/api/2.0/mlflow/logged-models/${r.lm}/tags`, json: { tags: [{ key: m, value: 'victim' }] } })(o) },
+    },
+    { route: 'POST /api/2.0/mlflow-artifacts/mpu/create/<path>', build: (r, m) => ({ method: 'POST', path: `/api/2.0/mlflow-artifacts/mpu/create/${artifactPath(r.exp, r.run, `mpu-${m}.bin`)}`, json: { path: `mpu-${m}.bin`, num_parts: 1 } }), markers: () => ({ 'a multipart upload id': 'upload_id' }) },
+    { route: 'GET /api/2.0/mlflow/traces/<id>/info', build: (r) => ({ method: 'GET', path: `/api/2.0/mlflow/traces/${r.traceId}/info` }), markers: () => ({ 'the trace question': 'What does MLflow track' }) },
+    {
+      route: 'DELETE /api/3.0/mlflow/traces/<id>/tags',
+      // MLflow 3.6.0's handler fails for everyone (_delete_trace_tag() got an unexpected keyword argument 'trace_id')
+      mlflow: '>3.6.0',
+      build: (r, m) => ({ method: 'DELETE', path: `${trace3(r.traceId)}/tags`, query: { key: m } }),
+      write: { state: 'trace', removes: true, prepare: (o, r, m) => own({ method: 'PATCH', path: `${trace3(r.traceId)}/tags`, json: { key: m, value: 'victim' } })(o) },
+    },
+  );
   const gql = (route: string, query: (r: ExperimentRefs) => string, markers: (r: ExperimentRefs) => Record<string, string>): Probe<ExperimentRefs> => ({ route, build: (r) => ({ method: 'POST', path: '/graphql', json: { query: query(r) } }), markers });
   out.push(
     { route: 'POST /api/2.0/mlflow/runs/set-tag', build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/runs/set-tag', json: { run_id: r.run, key: m, value: 'intruder' }, swap: { run_id: r.own.run } }), write: { state: 'run' } },
@@ -146,7 +194,21 @@ export function modelProbes(): Probe<ModelRefs>[] {
       },
     );
   }
+  const own = (req: ProbeRequest) => async (owner: Sender) => void (await owner(req));
   out.push(
+    { route: 'GET /api/2.0/mlflow/registered-models/get-latest-versions', build: (r) => ({ method: 'GET', path: '/api/2.0/mlflow/registered-models/get-latest-versions', query: { name: r.model }, swap: { name: r.own.model } }), markers: versionSource },
+    { route: 'PATCH /api/2.0/mlflow/registered-models/update', build: (r, m) => ({ method: 'PATCH', path: '/api/2.0/mlflow/registered-models/update', json: { name: r.model, description: m }, swap: { name: r.own.model } }), write: { state: 'model', sequential: true } },
+    {
+      route: 'DELETE /api/2.0/mlflow/registered-models/delete-tag',
+      build: (r, m) => ({ method: 'DELETE', path: '/api/2.0/mlflow/registered-models/delete-tag', json: { name: r.model, key: m }, swap: { name: r.own.model } }),
+      write: { state: 'model', removes: true, prepare: (o, r, m) => own({ method: 'POST', path: '/api/2.0/mlflow/registered-models/set-tag', json: { name: r.model, key: m, value: 'victim' } })(o) },
+    },
+    { route: 'POST /api/2.0/mlflow/model-versions/set-tag', build: (r, m) => ({ method: 'POST', path: '/api/2.0/mlflow/model-versions/set-tag', json: { name: r.model, version: '1', key: m, value: 'intruder' }, swap: { name: r.own.model } }), write: { state: 'model-version' } },
+    {
+      route: 'DELETE /api/2.0/mlflow/model-versions/delete-tag',
+      build: (r, m) => ({ method: 'DELETE', path: '/api/2.0/mlflow/model-versions/delete-tag', json: { name: r.model, version: '1', key: m }, swap: { name: r.own.model } }),
+      write: { state: 'model-version', removes: true, prepare: (o, r, m) => own({ method: 'POST', path: '/api/2.0/mlflow/model-versions/set-tag', json: { name: r.model, version: '1', key: m, value: 'victim' } })(o) },
+    },
     { route: 'GET /model-versions/get-artifact', build: (r) => ({ method: 'GET', path: '/model-versions/get-artifact', query: { name: r.model, version: '1', path: 'MLmodel' }, swap: { name: r.own.model } }), markers: (r) => ({ 'the model file': r.content }) },
     { route: 'POST /graphql mlflowSearchModelVersions', build: (r) => ({ method: 'POST', path: '/graphql', json: { query: `{ mlflowSearchModelVersions(input: {filter: "name = '${r.model}'"}) { modelVersions { name source } } }` } }), markers: versionSource },
   );
@@ -172,6 +234,8 @@ export function stateRequest(key: StateKey, r: ExperimentRefs | ModelRefs): Prob
       return { method: 'GET', path: trace3(e.traceId) };
     case 'model':
       return { method: 'GET', path: '/api/2.0/mlflow/registered-models/get', query: { name: m.model } };
+    case 'model-version':
+      return { method: 'GET', path: '/api/2.0/mlflow/model-versions/get', query: { name: m.model, version: '1' } };
     case 'prompt-versions':
       return { method: 'GET', path: '/api/2.0/mlflow/model-versions/search', query: { filter: promptFilter(m.prompt), max_results: '1000' } };
   }

@@ -142,7 +142,7 @@ test.describe('token attacks', () => {
     skipWithout(['after-logout', 'expired', 'disabled-user', 'deleted-user'], 'makes, logs out, disables and deletes a user');
     test.setTimeout(90_000);
     // short-lived tokens, so "until it expires" is measured within the check; the realm's own lifespan is reported
-    const lifespan = 8;
+    const lifespan = 4;
     const client = await probeClient(target, { lifespanSeconds: lifespan });
     const kc = await keycloakAdmin(target);
     const realmLifespan = (await kc.realms.findOne({ realm: target.realm }))?.accessTokenLifespan;
