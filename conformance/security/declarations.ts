@@ -96,3 +96,17 @@ export function attackDeclaration(d: Declarations, attack: string, via: string, 
 export function shapeDeclaration(d: Declarations, route: string, variant: string, pins: PinsForDeclarations): ShapeDeclaration | undefined {
   return d.shapes.find((s) => s.route.includes(route) && s.variant.includes(variant) && declaredFor(s, pins));
 }
+
+/**
+ * Reads every security declaration file (attacks and request shapes, route decisions) before a run, so a mistake
+ * stops it in one line before anything starts.
+ */
+export async function checkSecurityDeclarations(): Promise<string | undefined> {
+  try {
+    loadDeclarations();
+    (await import('./routes.ts')).loadRouteDeclarations();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}

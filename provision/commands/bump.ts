@@ -4,6 +4,7 @@ import { lockFile, lockPackages, VERSION_PACKAGES } from '../local/prereqs/venv.
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { diffReports } from '../bump/diff.ts';
+import { addSecurityToReports, securityDiff, securityLines } from '../bump/security-diff.ts';
 import { describePinSet, loadPinSet } from '../config/pin-sets.ts';
 import { HarnessError } from '../errors.ts';
 import { projectRoot, reportsDir } from '../paths.ts';
@@ -53,7 +54,11 @@ export async function bump(args: string[]): Promise<number> {
     const keys = VERSION_PACKAGES.map(([, dist]) => dist);
     report.packages = diffPackages(lockPackages(readFileSync(lockA!, 'utf8')), lockPackages(readFileSync(lockB!, 'utf8')), keys);
   }
+  // security first: the attacks and leak routes that open or close
+  const security = securityDiff(dirs[0]!, dirs[1]!);
+  for (const line of securityLines(security)) info(line);
   writeDiff(report, 'bump', `What the bump ${from} → ${to} changed`);
+  addSecurityToReports(reportsDir, 'bump', security);
   info(`Bump run took ${seconds(Date.now() - started)}.`);
   return report.changed.some((c) => c.worse) ? 1 : 0;
 }

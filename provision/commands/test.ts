@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { findLeaks, stackSecrets } from '../secret-scan.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { HarnessError } from '../errors.ts';
+import { checkSecurityDeclarations } from '../../conformance/security/declarations.ts';
 import { projectRoot, stateDir } from '../paths.ts';
 import { readDescriptor } from '../targets/descriptor.ts';
 import { info, step } from '../progress.ts';
@@ -18,6 +19,7 @@ import { remotePython, selectedTarget } from './target.ts';
  * A stack brought up by `npm run provision` stays up. Extra arguments go to `playwright test`.
  */
 export async function test(args: string[]): Promise<number> {
+  await requireValidDeclarations();
   const target = selectedTarget();
   let ownStack = false;
   let descriptor;
@@ -101,8 +103,15 @@ async function runPlaywright(args: string[], caCertPath: string | undefined, sta
   return { code: r.exitCode ?? 1, output: `${String(r.stdout)}\n${String(r.stderr)}` };
 }
 
+/** The security declarations (specs/security/*.yaml) parse: a mistake stops the run before anything starts. */
+async function requireValidDeclarations(): Promise<void> {
+  const problem = await checkSecurityDeclarations();
+  if (problem) throw new HarnessError(problem, 'fix the declaration and run again');
+}
+
 /** Runs the specs against the stack that is up, without provisioning or teardown. */
 export async function specs(args: string[]): Promise<number> {
+  await requireValidDeclarations();
   const descriptor = readDescriptor(stateDir());
   if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
   return (await runPlaywright(args, descriptor.caCertPath)).code;
