@@ -123,12 +123,19 @@ export function experimentProbes(): Probe<ExperimentRefs>[] {
       write: { state: 'logged-model', removes: true, prepare: (o, r, m) => own({ method: 'PATCH', path: `/api/2.0/mlflow/logged-models/${r.lm}/tags`, json: { tags: [{ key: m, value: 'victim' }] } })(o) },
     },
     { route: 'POST /api/2.0/mlflow-artifacts/mpu/create/<path>', build: (r, m) => ({ method: 'POST', path: `/api/2.0/mlflow-artifacts/mpu/create/${artifactPath(r.exp, r.run, `mpu-${m}.bin`)}`, json: { path: `mpu-${m}.bin`, num_parts: 1 } }), markers: () => ({ 'a multipart upload id': 'upload_id' }) },
+    {
+      route: 'GET /api/2.0/mlflow-artifacts/presigned/<path>',
+      // a presigned download URL of the artifact (MLflow 3.7+; S3 signs it)
+      mlflow: '>3.6.0',
+      build: (r) => ({ method: 'GET', path: `/api/2.0/mlflow-artifacts/presigned/${artifactPath(r.exp, r.run, 'probe.txt')}` }),
+      markers: () => ({ 'a presigned URL': 'X-Amz-Signature' }),
+    },
     { route: 'GET /api/2.0/mlflow/traces/<id>/info', build: (r) => ({ method: 'GET', path: `/api/2.0/mlflow/traces/${r.traceId}/info` }), markers: () => ({ 'the trace question': 'What does MLflow track' }) },
     {
       route: 'DELETE /api/3.0/mlflow/traces/<id>/tags',
       // MLflow 3.6.0's handler fails for everyone (_delete_trace_tag() got an unexpected keyword argument 'trace_id')
       mlflow: '>3.6.0',
-      build: (r, m) => ({ method: 'DELETE', path: `${trace3(r.traceId)}/tags`, query: { key: m } }),
+      build: (r, m) => ({ method: 'DELETE', path: `${trace3(r.traceId)}/tags`, json: { key: m } }),
       write: { state: 'trace', removes: true, prepare: (o, r, m) => own({ method: 'PATCH', path: `${trace3(r.traceId)}/tags`, json: { key: m, value: 'victim' } })(o) },
     },
   );
