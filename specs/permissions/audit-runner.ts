@@ -69,7 +69,7 @@ export async function runAudit<R extends ExperimentRefs | ModelRefs>(opts: {
   baseUrl: string;
   hides404?: boolean;
   concurrency?: number;
-}): Promise<{ base: BaseResult[]; shapes: ShapeRun[] }> {
+}): Promise<{ base: BaseResult[]; shapes: ShapeRun[]; timing: string }> {
   const { probes, refs, owner, attacker, baseUrl } = opts;
   const n = opts.concurrency ?? 6;
   const labels = new Set(probes.map((p) => p.route));
@@ -111,12 +111,15 @@ export async function runAudit<R extends ExperimentRefs | ModelRefs>(opts: {
     await settle(parallel);
   };
 
+  const t0 = Date.now();
   const controls = probes.map((p, i) => job(p, i, 'base', 'owner')!);
   // the controls first: an attacker's write must not race the owner's read of the same state
   await execute(controls);
   const attacks = probes.map((p, i) => job(p, i, 'base', 'attacker')!);
   const variants = probes.flatMap((p, i) => VARIANTS.map((v) => job(p, i, v, 'attacker')).filter((j): j is Job<R> => !!j));
+  const t1 = Date.now();
   await execute([...attacks, ...variants]);
+  const t2 = Date.now();
 
   const kind = (p: Probe<R>) => (p.write ? 'write' : 'read') as 'read' | 'write';
   const base = probes.map((p, i) => ({ route: p.route, ...probeOutcome({ kind: kind(p), control: controls[i]!.attempt!, attacker: attacks[i]!.attempt!, hides404: opts.hides404 }) }));
@@ -130,6 +133,8 @@ export async function runAudit<R extends ExperimentRefs | ModelRefs>(opts: {
     await execute(asked.map((a) => a.control));
     for (const a of asked) a.x.r = shapeOutcome({ kind: kind(a.x.j.probe), variant: a.x.j.shape, base: a.x.b, attacker: a.x.j.attempt!, control: a.control.attempt!, hides404: opts.hides404 });
   }
+  const t3 = Date.now();
   const shapes = judged.map(({ j, b, r }) => ({ route: j.probe.route, variant: j.shape as Variant, outcome: r.outcome as Outcome, evidence: r.evidence, base: b }));
-  return { base, shapes };
+  const timing = `owner controls ${controls.length} requests ${((t1 - t0) / 1000).toFixed(1)} s, attacker ${attacks.length + variants.length} requests ${((t2 - t1) / 1000).toFixed(1)} s, owner shape controls ${asked.length} requests ${((t3 - t2) / 1000).toFixed(1)} s`;
+  return { base, shapes, timing };
 }

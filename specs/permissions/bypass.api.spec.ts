@@ -23,7 +23,7 @@ import { runAudit, type BaseResult, type ShapeRun } from './audit-runner.ts';
 const target = loadTarget();
 const leaks = loadLeaks();
 
-function record(base: BaseResult[], shapes: ShapeRun[]): void {
+function record({ base, shapes, timing }: { base: BaseResult[]; shapes: ShapeRun[]; timing: string }): void {
   const leakOf = new Map(base.map((b) => [b.route, routeVerdict(b.route, b.outcome, leaks, target.pins.mlflowOidcAuth)]));
   for (const b of base) {
     const { verdict, message } = leakOf.get(b.route)!;
@@ -35,7 +35,7 @@ function record(base: BaseResult[], shapes: ShapeRun[]): void {
     const inherited = leakOf.get(s.route)?.verdict === 'declared' ? `the route's own shape leaks (declared in specs/permissions/leaks.yaml)` : undefined;
     recordShape(target, { route: s.route, variant: s.variant, outcome: s.outcome, evidence: s.evidence }, inherited);
   }
-  test.info().annotations.push({ type: 'evidence', description: `bypass audit: ${base.length} routes (${count(base, 'denied')} denied, ${count(base, 'filtered')} filtered, ${count(base, 'leaked')} leaked, ${count(base, 'broken')} broken, ${count(base, 'error')} error); ${shapes.length} request shapes (${shapes.filter((s) => s.outcome === 'accepted').length} got through)` });
+  test.info().annotations.push({ type: 'evidence', description: `bypass audit: ${base.length} routes (${count(base, 'denied')} denied, ${count(base, 'filtered')} filtered, ${count(base, 'leaked')} leaked, ${count(base, 'broken')} broken, ${count(base, 'error')} error); ${shapes.length} request shapes (${shapes.filter((s) => s.outcome === 'accepted').length} got through); ${timing}` });
 }
 const count = (xs: { outcome: string }[], o: string) => xs.filter((x) => x.outcome === o).length;
 
@@ -73,8 +73,7 @@ test.describe('bypass audit', () => {
       await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
       const own = await ownExperiment(actor.session, ws.prefix);
       const refs: ExperimentRefs = { exp, expName, run, lm, traceId, content, own };
-      const { base, shapes } = await runAudit({ probes: forMlflow(experimentProbes(), target.pins.mlflow), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl });
-      record(base, shapes);
+      record(await runAudit({ probes: forMlflow(experimentProbes(), target.pins.mlflow), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl }));
       // the owner still sees the experiment (nothing the audit was refused changed it)
       await expectJson(await ownerCtx.get(u(`${API}/experiments/get?experiment_id=${exp}`)));
     } finally {
@@ -121,8 +120,7 @@ test.describe('bypass audit', () => {
       await expectJson(await a.post(u(`${API}/model-versions/create`), { data: { name: ownPrompt, source: 'dummy-source', tags: promptTags('own {{x}}') } }));
 
       const refs: ModelRefs = { exp, run, model, prompt, template, content, own: { model: ownModel, prompt: ownPrompt } };
-      const { base, shapes } = await runAudit({ probes: forMlflow(modelProbes(), target.pins.mlflow), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl });
-      record(base, shapes);
+      record(await runAudit({ probes: forMlflow(modelProbes(), target.pins.mlflow), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl }));
     } finally {
       await ws.cleanup();
     }
