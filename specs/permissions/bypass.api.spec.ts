@@ -39,6 +39,15 @@ function record({ base, shapes, timing }: { base: BaseResult[]; shapes: ShapeRun
 }
 const count = (xs: { outcome: string }[], o: string) => xs.filter((x) => x.outcome === o).length;
 
+/**
+ * The attacker: a Keycloak user of the check's own in mlflow-users (needs Keycloak admin access), or else the user2
+ * persona — a deployment's dedicated test user, who gets NO_PERMISSIONS on the owner's fresh resources only.
+ */
+async function attackerOf(ws: Workspace, sessionAs: (key: string) => Promise<APIRequestContext>): Promise<Pick<Actor, 'email' | 'session'>> {
+  if (target.capabilities.keycloakAdmin) return ws.actor(['mlflow-users'], 'u', { token: false });
+  return { email: persona(target, 'user2').email, session: await sessionAs('user2') };
+}
+
 /** The attacker's own experiment with a run and a logged model (ids the request-shape variants mix in). */
 async function ownExperiment(ctx: APIRequestContext, prefix: string): Promise<ExperimentRefs['own']> {
   const u = (p: string) => `${target.mlflowUrl}${p}`;
@@ -61,7 +70,7 @@ test.describe('bypass audit', () => {
       const expName = `${ws.prefix}-exp`;
       const [traced, actor] = await Promise.all([
         python('llm_trace.py', { MLFLOW_TRACKING_USERNAME: persona(target, 'user1').email, MLFLOW_TRACKING_PASSWORD: tokenOf('user1') }, [expName]),
-        ws.actor(['mlflow-users'], 'u', { token: false }),
+        attackerOf(ws, sessionAs),
       ]);
       expect(traced.exitCode, traced.stderr.slice(-400)).toBe(0);
       const { trace_id: traceId, experiment_id: exp } = traced.json as { trace_id: string; experiment_id: string };
@@ -88,7 +97,7 @@ test.describe('bypass audit', () => {
     const ownerCtx = await sessionAs('user1');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
-      const actorP: Promise<Actor> = ws.actor(['mlflow-users'], 'u', { token: false });
+      const actorP = attackerOf(ws, sessionAs);
       const exp = String((await expectJson(await ownerCtx.post(u(`${API}/experiments/create`), { data: { name: `${ws.prefix}-src` } }))).experiment_id);
       const run = ((await expectJson(await ownerCtx.post(u(`${API}/runs/create`), { data: { experiment_id: exp } }))).run as { info: { run_id: string } }).info.run_id;
       const content = `secret model file of ${ws.prefix}`;
