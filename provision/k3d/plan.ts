@@ -77,8 +77,8 @@ function helmRepo(repo: { name: string; url: string }, neededBy: string[]): Plan
 }
 
 /**
- * `helm upgrade --install` as buun-stack runs it, with the profile's Helm wait (`--wait` on Helm 3,
- * `--wait=legacy` on Helm 4; none where the recipe waits otherwise); its digest covers the values, so changed
+ * `helm upgrade --install` as buun-stack runs it, with the release's wait as its recipe has it (`--wait`,
+ * `--wait=legacy` on Helm 4, or none where the recipe waits by itself); its digest covers the values, so changed
  * values upgrade. The values file is the step's `valuesFile` (the real-API check reads it from there).
  */
 function helmRelease(id: string, title: string, r: HelmRelease, wait: string | undefined, values?: { file: string; content: unknown }): PlanStep {
@@ -114,7 +114,7 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
   ];
   const platform = opts.platform;
   const rel = releases(platform, opts.chartVersion, ns);
-  const helmWait = helmWaitFlag(platform);
+  const waits = platform.helm.waits;
   const pgValues = postgresClusterValues(platform);
   const opValues = cnpgOperatorValues(platform);
   const mnValues = minioValues(platform, opts.minioImage);
@@ -144,11 +144,11 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
 
     helmRepo(HELM_REPOS.cnpg, ['cnpg-operator', 'postgres-cluster']),
     ...(opValues ? [valuesFile('cnpg-operator-values', 'values of the CloudNativePG operator (cnpg-values.yaml)', opts, 'cnpg-values.yaml', opValues, ['cnpg-operator'])] : []),
-    helmRelease('cnpg-operator', `CloudNativePG operator (${rel.cnpgOperator.chart} ${rel.cnpgOperator.version}, operator ${platform.cnpg.operatorVersion})`, rel.cnpgOperator, helmWait,
+    helmRelease('cnpg-operator', `CloudNativePG operator (${rel.cnpgOperator.chart} ${rel.cnpgOperator.version}, operator ${platform.cnpg.operatorVersion})`, rel.cnpgOperator, helmWaitFlag(waits.cnpgOperator),
       opValues ? { file: join(opts.workDir, 'cnpg-values.yaml'), content: opValues } : undefined),
     apply(m.postgresSuperuserSecret(), 'Secret postgres-cluster-superuser', 'postgres-superuser-secret'),
     valuesFile('postgres-cluster-values', 'values of the PostgreSQL cluster', opts, 'postgres-cluster-values.yaml', pgValues, ['postgres-cluster']),
-    helmRelease('postgres-cluster', `PostgreSQL ${platform.cnpg.postgresMajor} cluster (${rel.postgresCluster.chart} ${rel.postgresCluster.version})`, rel.postgresCluster, platform.cnpg.clusterWait ? helmWait : undefined,
+    helmRelease('postgres-cluster', `PostgreSQL ${platform.cnpg.postgresMajor} cluster (${rel.postgresCluster.chart} ${rel.postgresCluster.version})`, rel.postgresCluster, helmWaitFlag(waits.postgresCluster),
       { file: join(opts.workDir, 'postgres-cluster-values.yaml'), content: pgValues }),
     ...(platform.cnpg.seccompProfile
       ? [mutating({
@@ -171,7 +171,7 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
     apply(m.minioSecret(platform.minio.rootUser), `Secret minio (root user ${platform.minio.rootUser})`, 'minio-secret'),
     helmRepo(HELM_REPOS.minio, ['minio']),
     valuesFile('minio-values', 'values of MinIO (minio-values.yaml)', opts, 'minio-values.yaml', mnValues, ['minio']),
-    helmRelease('minio', `MinIO (${rel.minio.chart} ${rel.minio.version}, ${minioTitle})`, rel.minio, helmWait, { file: join(opts.workDir, 'minio-values.yaml'), content: mnValues }),
+    helmRelease('minio', `MinIO (${rel.minio.chart} ${rel.minio.version}, ${minioTitle})`, rel.minio, helmWaitFlag(waits.minio), { file: join(opts.workDir, 'minio-values.yaml'), content: mnValues }),
     wait('minio-ready', 'MinIO rolled out', rollout(m.MINIO_NS, 'minio', 300, 'app=minio')),
     mutating({
       id: 'bucket',
@@ -214,7 +214,7 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
     { id: 'image-push', title: `push ${image}`, kind: 'command', argv: ['docker', 'push', image], creates: `image:${image}`, digest: digestOf({ image, dockerfile: opts.dockerfileDigest }) },
     helmRepo(HELM_REPOS.community, ['mlflow']),
     valuesFile('mlflow-values', 'values of the mlflow chart (renderChartValues)', opts, 'values.yaml', mlValues, ['mlflow']),
-    helmRelease('mlflow', `MLflow (community-charts/mlflow ${opts.chartVersion}, image ${image})`, rel.mlflow, helmWait, { file: join(opts.workDir, 'values.yaml'), content: mlValues }),
+    helmRelease('mlflow', `MLflow (community-charts/mlflow ${opts.chartVersion}, image ${image})`, rel.mlflow, helmWaitFlag(waits.mlflow), { file: join(opts.workDir, 'values.yaml'), content: mlValues }),
     wait('mlflow-ready', 'MLflow rolled out', rollout(ns, 'mlflow', 600, 'app.kubernetes.io/name=mlflow')),
     wait('mlflow-https', 'MLflow through the ingress', { for: 'https', url: `${mlflowUrl}/health`, status: 200, caCert: opts.tls.caCert, timeoutSeconds: 180 }),
   ];

@@ -19,6 +19,8 @@ const Labels = z.record(z.string(), z.string());
 const Image = z.object({ repository: z.string().min(1), tag: z.string().min(1) }).strict();
 /** Kubernetes fields taken over as they are (security contexts, values blocks). */
 const Fields = z.record(z.string(), z.unknown());
+const HelmWait = z.enum(['wait', 'legacy', 'none']);
+export type HelmWait = z.infer<typeof HelmWait>;
 
 export const PlatformProfile = z.object({
   title: z.string(),
@@ -27,8 +29,12 @@ export const PlatformProfile = z.object({
   pinSet: z.string(),
   helm: z.object({
     version: z.string().regex(/^\d+\.\d+\.\d+$/),
-    /** `wait`: Helm 3's `--wait`; `legacy`: Helm 4's `--wait=legacy` (the same readiness rules). */
-    wait: z.enum(['wait', 'legacy']),
+    /**
+     * How each release's `helm upgrade --install` waits, as buun-stack's recipe runs it: `wait` is a bare `--wait`
+     * (Helm 3's readiness wait; Helm 4's default `watcher` strategy), `legacy` is Helm 4's `--wait=legacy` (Helm
+     * 3's rules), `none` is no wait (the recipe waits by itself).
+     */
+    waits: z.object({ cnpgOperator: HelmWait, postgresCluster: HelmWait, minio: HelmWait, mlflow: HelmWait }).strict(),
   }).strict(),
   traefik: z.object({ crdChart: z.string().regex(/^\d+\.\d+\.\d+$/) }).strict(),
   cnpg: z.object({
@@ -38,8 +44,6 @@ export const PlatformProfile = z.object({
     namespaceLabels: Labels.default({}),
     clusterChart: z.string(),
     postgresMajor: z.number().int().min(13).max(19),
-    /** `helm upgrade --install postgres-cluster` with `--wait` (the Ready wait follows either way). */
-    clusterWait: z.boolean(),
     instances: z.number().int().min(1),
     storage: z.string(),
     resources: Resources.optional(),
@@ -120,8 +124,8 @@ export function localPostgresMajor(profile: PlatformProfile, asked?: number): { 
   return { major, declared: `PostgreSQL ${major} instead of ${wanted} (platform ${profile.name}): Debian 12 ships postgresql-${DEBIAN_POSTGRES_MAJORS.join(', postgresql-')} only` };
 }
 
-/** `--wait` or `--wait=legacy`, as the profile's Helm runs a release to readiness. */
-export const helmWaitFlag = (p: PlatformProfile) => (p.helm.wait === 'legacy' ? '--wait=legacy' : '--wait');
+/** The `helm upgrade` flag of a wait: `--wait`, `--wait=legacy`, or none. */
+export const helmWaitFlag = (w: HelmWait) => (w === 'legacy' ? '--wait=legacy' : w === 'wait' ? '--wait' : undefined);
 export const helmMajor = (p: PlatformProfile) => Number(p.helm.version.split('.')[0]);
 
 /**

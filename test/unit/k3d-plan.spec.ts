@@ -62,8 +62,8 @@ test('commands are the ones buun-stack runs, with the k3d cluster\'s registry an
   expect(cluster.slice(0, 4)).toEqual(['k3d', 'cluster', 'create', 'mlflow-harness']);
   expect(cluster).toContain('mlflow-harness-registry:127.0.0.1:30500');
   expect(cluster).toContain('127.0.0.1:8443:443@loadbalancer');
-  // buun-head: Helm 4's --wait=legacy, CNPG 0.28.3 with cnpg-values.yaml, the cluster chart without a wait
-  expect(stepOf(p, 'cnpg-operator').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'cnpg', 'cnpg/cloudnative-pg', '--version', '0.28.3', '-n', 'postgres', '--wait=legacy', '--timeout', '10m', '-f', join(opts.workDir, 'cnpg-values.yaml')]);
+  // buun-head: CNPG 0.28.3 with cnpg-values.yaml and a bare --wait, the cluster chart without a wait, MLflow with Helm 4's --wait=legacy
+  expect(stepOf(p, 'cnpg-operator').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'cnpg', 'cnpg/cloudnative-pg', '--version', '0.28.3', '-n', 'postgres', '--wait', '--timeout', '10m', '-f', join(opts.workDir, 'cnpg-values.yaml')]);
   expect(stepOf(p, 'postgres-cluster').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'postgres-cluster', 'cnpg/cluster', '--version', '0.6.1', '-n', 'postgres', '-f', join(opts.workDir, 'postgres-cluster-values.yaml')]);
   expect(stepOf(p, 'image-build').argv!.slice(0, 3)).toEqual(['docker', 'build', '-t']);
   expect(stepOf(p, 'image-build').argv).toContain('localhost:30500/mlflow:3.6.0-oidc');
@@ -88,7 +88,7 @@ test('each platform profile renders its own components: Helm wait, CNPG, Postgre
   expect([kh.apiVersion, kh.spec.image, kh.spec.resources.requests.memory, kh.spec.resources.limits.memory]).toEqual(['k8s.keycloak.org/v2beta1', 'quay.io/keycloak/keycloak:26.4', '2Gi', '3Gi']);
   expect(kh.spec.startupProbe).toEqual({ periodSeconds: 10, failureThreshold: 20 });
   expect(kh.spec.unsupported).toBeTruthy();
-  expect([ks.apiVersion, ks.spec.image, ks.spec.resources.requests.memory, ks.spec.resources.limits.memory]).toEqual(['k8s.keycloak.org/v2alpha1', 'quay.io/keycloak/keycloak:26.3.4', '1536Mi', '2Gi']);
+  expect([ks.apiVersion, ks.spec.image, ks.spec.resources.requests.memory, ks.spec.resources.limits.memory]).toEqual(['k8s.keycloak.org/v2alpha1', 'quay.io/keycloak/keycloak:26.3.4', '1.5Gi', '2Gi']);
   expect(stepOf(ph, 'keycloak-ready').wait).toMatchObject({ version: 'v2beta1' });
   expect(stepOf(ps, 'keycloak-ready').wait).toMatchObject({ version: 'v2alpha1' });
   expect(stepOf(ph, 'keycloak-operator').argv!.at(-1)).toContain('/26.6.3/');
