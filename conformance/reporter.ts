@@ -86,10 +86,11 @@ export default class ConformanceReporter implements Reporter {
     const problems: string[] = [];
     const claims = CLAIMS.map((claim) => this.judge(claim, declared, problems));
     const summary = Object.fromEntries((['passed', 'failed', 'differs', 'uncovered', 'not-applicable'] as Verdict[]).map((v) => [v, claims.filter((c) => c.verdict === v).length]));
-    const report = { target: this.target, pins: this.pins, generatedAt: new Date().toISOString(), runStatus: result.status, summary, problems, claims };
+    const built = builtFrom(this.pins);
+    const report = { target: this.target, pins: this.pins, ...built, generatedAt: new Date().toISOString(), runStatus: result.status, summary, problems, claims };
     mkdirSync(this.outDir, { recursive: true });
     writeFileSync(join(this.outDir, 'conformance.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(this.outDir, 'conformance.md'), markdown(report.target, summary, claims, problems));
+    writeFileSync(join(this.outDir, 'conformance.md'), markdown(report.target, summary, claims, problems, built));
     process.stdout.write(`\nConformance (${this.target}): ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(', ')} — reports/conformance.md\n`);
     for (const p of problems) process.stdout.write(`  ✖ ${p}\n`);
     const bad = claims.some((c) => c.verdict === 'failed') || problems.length > 0;
@@ -136,11 +137,18 @@ export default class ConformanceReporter implements Reporter {
   }
 }
 
-function markdown(target: string, summary: Record<string, number>, claims: ReturnType<ConformanceReporter['judge']>[], problems: string[]): string {
+/** When the stack's image was built and the versions it runs (the pins as the target descriptor carries them). */
+export function builtFrom(pins: unknown): { baseBuiltOn?: string; builtOn?: string; versions?: Record<string, string> } {
+  const p = (pins ?? {}) as { baseBuiltOn?: string; builtOn?: string; versions?: Record<string, string> };
+  return { baseBuiltOn: p.baseBuiltOn, builtOn: p.builtOn, versions: p.versions };
+}
+
+function markdown(target: string, summary: Record<string, number>, claims: ReturnType<ConformanceReporter['judge']>[], problems: string[], built: ReturnType<typeof builtFrom>): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const lines = [
     `# Conformance — target \`${target}\``,
     '',
+    ...(built.builtOn ? [`Built as the image was: base image as of ${built.baseBuiltOn}, image as of ${built.builtOn}. ${Object.entries(built.versions ?? {}).map(([k, v]) => `${k} ${v}`).join(' · ')}`, ''] : []),
     Object.entries(summary).map(([k, v]) => `**${v}** ${k}`).join(' · '),
     '',
     '| claim | verdict | checks | seed says / really |',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { diffPackages, packageLine, type PackageChange } from './packages.ts';
 
 /** The part of reports/conformance.json a comparison reads. */
 export const ConformanceReport = z.object({
@@ -47,6 +48,8 @@ export interface BumpReport {
   to: { pins: unknown; target: string };
   changed: ClaimChange[];
   unchanged: string[];
+  /** The Python packages whose versions differ between the two stacks, the ones that matter for a verdict first. */
+  packages: PackageChange[];
 }
 
 const RANK: Record<Verdict, number> = { failed: 0, uncovered: 1, differs: 2, passed: 3, 'not-applicable': -1 };
@@ -106,7 +109,9 @@ export function diffReports(a: ConformanceReport, b: ConformanceReport): BumpRep
     changed.push({ claim: id, text: cb?.text ?? ca?.text, from, to, worse: worse(from, to), checks });
   }
   changed.sort((x, y) => Number(y.worse) - Number(x.worse) || x.claim.localeCompare(y.claim));
-  return { from: { pins: a.pins, target: a.target }, to: { pins: b.pins, target: b.target }, changed, unchanged };
+  const versions = (p: unknown) => ((p ?? {}) as { versions?: Record<string, string> }).versions ?? {};
+  const packages = diffPackages(versions(a.pins), versions(b.pins), Object.keys({ ...versions(a.pins), ...versions(b.pins) }));
+  return { from: { pins: a.pins, target: a.target }, to: { pins: b.pins, target: b.target }, changed, unchanged, packages };
 }
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -135,6 +140,7 @@ export function bumpMarkdown(r: BumpReport, title = 'What the bump changed'): st
     }
   }
   lines.push('', `Unchanged: ${r.unchanged.join(', ') || '—'}`, '');
+  lines.push(`## Packages that changed (${r.packages.length})`, '', ...(r.packages.length ? r.packages.map((c) => `- ${c.key ? '**' : ''}${packageLine(c)}${c.key ? '**' : ''}`) : ['none']), '');
   return lines.join('\n');
 }
 
@@ -149,5 +155,6 @@ export function bumpHtml(r: BumpReport, title = 'What the bump changed'): string
 <table><tr><th>claim</th><th>from</th><th>to</th><th>checks</th></tr>
 ${rows}
 </table><p>Unchanged: ${h(r.unchanged.join(', '))}</p>
+<h2>Packages that changed (${r.packages.length})</h2><ul>${r.packages.map((c) => `<li>${c.key ? '<b>' : ''}${h(packageLine(c))}${c.key ? '</b>' : ''}</li>`).join('')}</ul>
 `;
 }

@@ -12,6 +12,10 @@ export interface ImagePins {
   mlflowOidcAuthExtras: string[];
   /** Further pip requirements of the image layer, verbatim (e.g. "cachelib[filesystem]"). */
   extraRequirements: string[];
+  /** Every requirement of the Dockerfile's `pip install` lines, verbatim and in order (the image's own layer). */
+  layerRequirements: string[];
+  /** The base image's tag (`3.6.0` of `burakince/mlflow:3.6.0`). */
+  baseTag: string;
 }
 
 export const dockerfilePath = join(projectRoot, 'image', 'Dockerfile');
@@ -25,8 +29,8 @@ export function parseDockerfilePins(text: string, source = 'image/Dockerfile'): 
   if (!baseImage.startsWith('burakince/mlflow:') || !tag) {
     throw new HarnessError(`${source}: expected FROM burakince/mlflow:<version>, got ${baseImage}`);
   }
-  const mlflow = /^(\d+\.\d+\.\d+)/.exec(tag)?.[1];
-  if (!mlflow) throw new HarnessError(`${source}: cannot read the MLflow version from tag ${tag}`);
+  const mlflow = /^(\d+\.\d+\.\d+)$/.exec(tag)?.[1];
+  if (!mlflow) throw new HarnessError(`${source}: cannot read the MLflow version from the base image tag \`${tag}\``, 'use FROM burakince/mlflow:<MLflow version>, e.g. burakince/mlflow:3.6.0');
 
   const pipArgs = pipInstallArguments(text);
   const plugin = pipArgs
@@ -41,6 +45,8 @@ export function parseDockerfilePins(text: string, source = 'image/Dockerfile'): 
     mlflowOidcAuth: plugin[2],
     mlflowOidcAuthExtras: plugin[1] ? plugin[1].split(',').map((s) => s.trim()) : [],
     extraRequirements: pipArgs.filter((a) => !a.startsWith('mlflow-oidc-auth')),
+    layerRequirements: pipArgs,
+    baseTag: tag,
   };
 }
 
