@@ -23,6 +23,7 @@ const commands: Record<string, { describe: string; run: Command }> = {
   compare: { describe: 'what changed between two saved conformance.json files (exit 1 when a claim got worse)', run: async (a) => (await import('./commands/compare.ts')).compare(a) },
   'chart-parity': { describe: 'the chart\'s mlflow container (helm template) against what the local target runs: [--chart <version | path>]', run: async (a) => (await import('./commands/chart-parity.ts')).chartParity(a) },
   drift: { describe: 'buun-stack\'s versions and settings (a checkout) against the platform profile: <path> [--platform <name>]', run: async (a) => (await import('./commands/drift.ts')).drift(a) },
+  'k3d-api': { describe: 'the k3d plan of each platform profile against a real kube-apiserver (no kubelet): reports/k3d-api.json; [--platform <name>]', run: async (a) => (await import('./commands/k3d-api.ts')).k3dApi(a) },
   k3d: { describe: 'the k3d target on its own: plan (prints every command and manifest, no Docker needed) | up | down', run: async (a) => (await import('./commands/k3d.ts')).k3d(a) },
   bench: { describe: 'one npm test from no stack up, measured: reports/bench.json', run: async (a) => (await import('./commands/bench.ts')).bench(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },

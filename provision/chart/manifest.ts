@@ -105,10 +105,13 @@ export interface ChartSpec {
   initContainers: InitContainer[];
 }
 
-/** Parses the multi-document output of `helm template`; empty documents are skipped. */
+/**
+ * Parses the multi-document output of `helm template`; empty documents are skipped. YAML 1.1, as Helm and the
+ * Kubernetes tools read it: a chart's `defaultMode: 0777` is octal (511), not the decimal 777 of YAML 1.2.
+ */
 export function parseManifest(text: string): K8sObject[] {
   const out: K8sObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseAllDocuments(text, { version: '1.1' })) {
     if (doc.errors.length > 0) throw new HarnessError(`The rendered manifest is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
     const value: unknown = doc.toJS();
     if (value && typeof value === 'object' && !Array.isArray(value)) out.push(value as K8sObject);

@@ -35,9 +35,9 @@ export function cnpgOperatorValues(platform: PlatformProfile): Record<string, un
 
 /**
  * cnpg/cluster values as buun-stack's postgres-cluster-values.gomplate.yaml renders them at the profile's commit
- * (PostgreSQL major, instances, resources, storage, parameters, the seccomp profile it also patches in, superuser
- * secret), without its `postInitTemplateSQL: CREATE EXTENSION vector`: MLflow does not use pgvector, and the
- * stock image's pgvector is a CloudNativePG image matter the harness does not check (drift reports it).
+ * (PostgreSQL major, instances, resources, storage, parameters, the seccomp profile it also patches in, initdb's
+ * `CREATE EXTENSION vector`, superuser secret). Without an `initdb` block the chart renders `initdb: null`, which
+ * the API server refuses (spec.bootstrap.initdb must be an object: reports/k3d-api.json found it).
  */
 export function postgresClusterValues(platform: PlatformProfile) {
   const c = platform.cnpg;
@@ -49,6 +49,7 @@ export function postgresClusterValues(platform: PlatformProfile) {
       ...(c.seccompProfile ? { seccompProfile: { type: c.seccompProfile } } : {}),
       ...(c.resources ? { resources: c.resources } : {}),
       storage: { size: c.storage },
+      ...(c.postInitTemplateSQL.length ? { initdb: { postInitTemplateSQL: c.postInitTemplateSQL } } : {}),
       postgresql: { parameters: c.parameters },
       enableSuperuserAccess: true,
       superuserSecret: 'postgres-cluster-superuser',

@@ -99,8 +99,7 @@ export function driftRows(tree: BuunTree, p: PlatformProfile, set: PinSet, desc:
     for (const [k, v] of Object.entries(yamlFile(tree.read('postgres/parameters.example.yaml')) ?? {})) params[k] = String(v);
   }
   add({ component: 'cnpg', key: 'parameters', buun: Object.keys(params).length ? params : undefined, harness: p.cnpg.parameters, where: 'postgres/justfile, postgres/parameters.example.yaml' });
-  const initSql = get(pgValues, 'cluster.initdb.postInitTemplateSQL');
-  if (initSql !== undefined) rows.push(notModelled('cnpg', 'initdb.postInitTemplateSQL', initSql, 'postgres/postgres-cluster-values.gomplate.yaml', 'MLflow does not use pgvector; whether the stock image ships it is a CloudNativePG image matter'));
+  add({ component: 'cnpg', key: 'initdb.postInitTemplateSQL', buun: get(pgValues, 'cluster.initdb.postInitTemplateSQL') ?? [], harness: p.cnpg.postInitTemplateSQL, where: 'postgres/postgres-cluster-values.gomplate.yaml' });
 
   // Keycloak operator and server
   const kcJust = tree.read('keycloak/justfile');

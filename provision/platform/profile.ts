@@ -45,6 +45,7 @@ export const PlatformProfile = z.object({
     clusterChart: z.string(),
     postgresMajor: z.number().int().min(13).max(19),
     instances: z.number().int().min(1),
+    postInitTemplateSQL: z.array(z.string()).default([]),
     storage: z.string(),
     resources: Resources.optional(),
     /** Set on the Cluster by `kubectl patch` after the chart (cnpg/cluster has no value for it). */

@@ -113,7 +113,7 @@ test('drift on a tree that says what buun-head says: nothing differs, and what t
     expect(rows.filter((r) => r.verdict === 'differs')).toEqual([]);
     expect(n.unread).toBe(0);
     expect(n.same).toBeGreaterThan(45);
-    expect(rows.filter((r) => r.verdict === 'not-modelled').map((r) => `${r.component} ${r.key}`)).toEqual(['cnpg initdb.postInitTemplateSQL', 'keycloak hostname', 'minio oidc']);
+    expect(rows.filter((r) => r.verdict === 'not-modelled').map((r) => `${r.component} ${r.key}`)).toEqual(['keycloak hostname', 'minio oidc']);
     // the values template's OIDC branch is read, not its else branch
     expect(rows.find((r) => r.key === 'extraEnvVars names')!.buun).not.toContain('ONLY_WITHOUT_OIDC');
   } finally {
