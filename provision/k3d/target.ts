@@ -101,6 +101,7 @@ function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts:
       keycloak: opts.keycloakVersion ?? keycloakImageTag(opts.platform),
       ...(versions ? { versions, versionsSource: `not read from the cluster: the pin set's packages as built, in the client's Python (${python}); the cluster's image is built by \`docker build\` today` } : {}),
     },
+    platform: { name: opts.platform.name, localDeclared: [], note: NEVER_RUN_ON_A_CLUSTER },
     personas: desc.keycloak.personas.map((p) => ({ key: p.key, username: p.username, email: p.email, groups: p.groups })),
     python,
     secretsFile: secretsFile(state),

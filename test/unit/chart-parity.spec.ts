@@ -205,7 +205,7 @@ test('envFrom follows Kubernetes precedence: later sources win, prefixes apply, 
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: a }
-data: { X: "from-a", Y: "only-a", "bad name": "skip" }
+data: { X: "from-a", ONLY_A: "only-a", "bad name": "skip" }
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -223,7 +223,7 @@ stringData: { TOKEN: "t0p", EMPTY: "" }
   }, docs);
   const by = new Map(env.map((v) => [v.name, v]));
   expect(by.get('X')).toMatchObject({ value: 'from-b', overrides: ['envFrom configMap a'] });
-  expect(by.get('Y')!.value).toBe('only-a');
+  expect(by.get('ONLY_A')!.value).toBe('only-a');
   expect(by.has('bad name')).toBe(false);
   expect(by.get('P_TOKEN')).toMatchObject({ secret: true, present: true });
   expect(by.get('P_TOKEN')!.value).toBeUndefined();
