@@ -53,6 +53,8 @@ export const TargetDescriptor = z.object({
     serverLogs: z.boolean(),
     keycloakAdmin: z.boolean(),
     cluster: z.boolean(),
+    /** /metrics is served (k3d: buun-stack's ServiceMonitor, only where kube-prometheus-stack is installed). */
+    metrics: z.boolean().default(true),
   }),
   logs: z.record(z.string(), z.string()).default({}),
   /** Endpoints behind the proxy, for targets that expose them (local): checks of the database, bucket and raw server. */
