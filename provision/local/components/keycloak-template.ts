@@ -44,7 +44,8 @@ export async function restoreTemplate(ctx: LocalContext): Promise<string | undef
   if (!existsSync(f.dump) || !existsSync(f.admin)) return undefined;
   const r = await execa(pgBin(ctx, 'psql'), ['-q', '-v', 'ON_ERROR_STOP=1', '-f', f.dump], { env: pgEnv(ctx), extendEnv: false, reject: false, all: true });
   if (r.exitCode !== 0) {
-    info(`  Keycloak's database template ${f.dump} did not restore (${(r.all ?? '').trim().split('\n').pop()}): it is dropped, Keycloak migrates its schema itself`);
+    const why = (r.all ?? '').split('\n').find((l) => /ERROR/.test(l))?.trim() ?? `psql exit ${r.exitCode}`;
+    info(`  Keycloak's database template ${f.dump} did not restore (${why}): it is dropped, Keycloak migrates its schema itself`);
     rmSync(f.dump, { force: true });
     rmSync(f.admin, { force: true });
     // an unusable half-restored schema must not reach Keycloak
