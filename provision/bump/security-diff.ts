@@ -63,7 +63,8 @@ export function securityDiff(fromDir: string, toDir: string): SecurityDiff {
   const b = read(toDir, missing, 'to');
   const wa = working(a);
   const wb = working(b);
-  const order = (xs: SecurityChange[]) => xs.sort((x, y) => x.kind.localeCompare(y.kind) || x.what.localeCompare(y.what));
+  const rank: SecurityChange['kind'][] = ['token attack', 'without credentials', 'leak route', 'request shape'];
+  const order = (xs: SecurityChange[]) => xs.sort((x, y) => rank.indexOf(x.kind) - rank.indexOf(y.kind) || x.what.localeCompare(y.what));
   const ra = new Set(Object.keys(a.security?.routes?.decisions ?? {}));
   const rb = new Set(Object.keys(b.security?.routes?.decisions ?? {}));
   return {
@@ -78,18 +79,34 @@ export function securityDiff(fromDir: string, toDir: string): SecurityDiff {
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const h = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** One line per change, for the console. */
+/** The request shapes of one route in one line (`POST /x as head, double-slash`); the other kinds as they are. */
+export function grouped(xs: SecurityChange[]): SecurityChange[] {
+  const shapes = new Map<string, SecurityChange[]>();
+  const out: SecurityChange[] = [];
+  for (const c of xs) {
+    if (c.kind !== 'request shape') {
+      out.push(c);
+      continue;
+    }
+    const route = c.what.slice(0, c.what.lastIndexOf(' as '));
+    shapes.set(route, [...(shapes.get(route) ?? []), c]);
+  }
+  for (const [route, cs] of shapes) out.push({ kind: 'request shape', what: `${route} as ${cs.map((c) => c.what.slice(c.what.lastIndexOf(' as ') + 4)).join(', ')}`, evidence: cs[0]!.evidence });
+  return out;
+}
+
+/** One line per change (a route's request shapes together), for the console. */
 export function securityLines(d: SecurityDiff): string[] {
   return [
     `Security: ${d.opened.length} attacks or leaks open, ${d.closed.length} close; ${d.routesAdded.length} routes added, ${d.routesRemoved.length} removed`,
-    ...d.opened.map((c) => `  ⚠ opens: ${c.kind} ${c.what}`),
-    ...d.closed.map((c) => `  ✔ closes: ${c.kind} ${c.what}`),
+    ...grouped(d.opened).map((c) => `  ⚠ opens: ${c.kind} ${c.what}`),
+    ...grouped(d.closed).map((c) => `  ✔ closes: ${c.kind} ${c.what}`),
     ...d.missing.map((m) => `  (no ${m})`),
   ];
 }
 
 export function securityMarkdown(d: SecurityDiff): string {
-  const rows = (xs: SecurityChange[], mark: string) => xs.map((c) => `| ${mark} | ${c.kind} | \`${esc(c.what)}\` | ${esc(c.evidence)} |`);
+  const rows = (xs: SecurityChange[], mark: string) => grouped(xs).map((c) => `| ${mark} | ${c.kind} | \`${esc(c.what)}\` | ${esc(c.evidence)} |`);
   return [
     '## Security changes',
     '',
@@ -105,7 +122,7 @@ export function securityMarkdown(d: SecurityDiff): string {
 }
 
 export function securityHtml(d: SecurityDiff): string {
-  const rows = (xs: SecurityChange[], mark: string, cls: string) => xs.map((c) => `<tr class="${cls}"><td>${mark}</td><td>${h(c.kind)}</td><td><code>${h(c.what)}</code></td><td>${h(c.evidence)}</td></tr>`).join('');
+  const rows = (xs: SecurityChange[], mark: string, cls: string) => grouped(xs).map((c) => `<tr class="${cls}"><td>${mark}</td><td>${h(c.kind)}</td><td><code>${h(c.what)}</code></td><td>${h(c.evidence)}</td></tr>`).join('');
   return `<h2>Security changes</h2><p><b>${d.opened.length}</b> attacks or leak routes open, <b>${d.closed.length}</b> close.</p>
 <table><tr><th></th><th>kind</th><th>what</th><th>evidence (where it works)</th></tr>${rows(d.opened, '⚠ opens', 'worse')}${rows(d.closed, '✔ closes', '')}</table>
 <p>Routes added: ${h(d.routesAdded.join(', ') || 'none')}<br>Routes removed: ${h(d.routesRemoved.join(', ') || 'none')}</p>`;

@@ -8,8 +8,8 @@ import { unique } from './mlflow-api.ts';
 /**
  * Genuine tokens the realm signs, for the token attacks' positive twins and for the realm-signed tokens that
  * must not work (capability `keycloakAdmin`): a public client of the check's own with direct access grants
- * (buun-stack's `mlflow` client has them off), optionally with a short access-token lifespan or extra claims, and
- * a second realm whose users share the personas' e-mail addresses.
+ * (buun-stack's `mlflow` client has them off), optionally with a short access-token lifespan or extra claims; a
+ * token of another realm for a user with a persona's e-mail address; and a token of the deployment's own client.
  */
 
 export interface Tokens {

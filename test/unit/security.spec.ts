@@ -190,7 +190,7 @@ test('a bump lists the attacks, shapes, leak routes and routes that open or clos
   const to = side('to', { tokens: [{ attack: 'alg-none', via: 'bearer', outcome: 'refused', evidence: 'HTTP 401' }], shapes: [{ route: 'POST /x', variant: 'head', outcome: 'accepted', evidence: 'HTTP 200' }], unauthenticated: [], routes: { decisions: { 'GET /a': {}, 'GET /new': {} } } }, { routes: [{ route: 'GET /get-artifact', outcome: 'denied', evidence: '403' }] });
   const d = securityDiff(from, to);
   expect(d.opened.map((c) => `${c.kind}: ${c.what}`)).toEqual(['request shape: POST /x as head']);
-  expect(d.closed.map((c) => `${c.kind}: ${c.what}`)).toEqual(['leak route: GET /get-artifact', 'token attack: alg-none via bearer']);
+  expect(d.closed.map((c) => `${c.kind}: ${c.what}`)).toEqual(['token attack: alg-none via bearer', 'leak route: GET /get-artifact']);
   expect(d).toMatchObject({ routesAdded: ['GET /new'], routesRemoved: ['GET /old'], missing: [] });
   writeFileSync(join(dir, 'bump.md'), '# What the bump changed\n\n- **from:** a\n\n**2** claims changed verdict (**0** worse), **30** unchanged.\n');
   writeFileSync(join(dir, 'bump.json'), JSON.stringify({ changed: [] }));
