@@ -53,3 +53,12 @@ export function credentialOutcome(a: Answer & { location?: string }, shape: Refu
   }
   return { outcome: 'error' };
 }
+
+/**
+ * Whether an answer is the router's own "no such route" (Werkzeug's 404/405 page, Starlette's `{"detail": "Not
+ * Found"}`): no handler ran, so the request shape is not served by the server at all (nothing to authorise).
+ */
+export function isRoutingMiss(a: Answer): boolean {
+  if (a.status !== 404 && a.status !== 405) return false;
+  return /<title>40[45] (Not Found|Method Not Allowed)<\/title>/.test(a.body) || /^\s*\{\s*"detail"\s*:\s*"(Not Found|Method Not Allowed)"\s*\}\s*$/.test(a.body);
+}

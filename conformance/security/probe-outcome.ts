@@ -1,4 +1,4 @@
-import { evidenceOf, type Answer, type Outcome } from './outcomes.ts';
+import { evidenceOf, isRoutingMiss, type Answer, type Outcome } from './outcomes.ts';
 
 /**
  * How one audit probe (a user with NO_PERMISSIONS trying another user's resource through one route) and each of
@@ -77,6 +77,8 @@ export function shapeOutcome(o: ShapeObservation): { outcome: Outcome | 'needs-c
   if (o.variant === 'head' && ok(a.answer) && o.base === 'denied') return { outcome: 'accepted', evidence: `HTTP ${s} to HEAD where GET is refused: the handler ran without the authorisation check (Content-Length ${a.answer.contentLength ?? '?'})` };
   if (s === 401 || s === 403 || (s === 404 && o.hides404)) return { outcome: 'refused', evidence: describe(a) };
   if (ok(a.answer) || (s >= 300 && s < 400)) return { outcome: 'refused', evidence: `HTTP ${s}: ${o.kind === 'read' ? 'no data in the answer' : 'the victim\'s resource unchanged'}` };
+  // the router's own 404/405: no route serves this shape, for anyone (no handler ran)
+  if (isRoutingMiss(a.answer)) return { outcome: 'refused', evidence: `${describe(a)}; the shape is not served: the router has no route for it` };
   if (!o.control) return { outcome: 'needs-control', evidence: describe(a) };
   if (!reached(o.kind, o.control)) return { outcome: 'refused', evidence: `${describe(a)}; the shape is not served: the owner's own request gets ${describe(o.control)}` };
   return { outcome: 'error', evidence: `${describe(a)} while the owner's same request works (${describe(o.control)})` };

@@ -74,7 +74,12 @@ export async function runAudit<R extends ExperimentRefs | ModelRefs>(opts: {
   const n = opts.concurrency ?? 6;
   const labels = new Set(probes.map((p) => p.route));
   const ownerSend = (req: ProbeRequest) => send(owner, baseUrl, rawOf(req));
+  // an explicit /ajax-api twin of another probe (the same handler): the parsing shapes only — the path, method
+  // and routing shapes are the /api probe's, where the same rule table answers them
+  const twinOfProbe = (p: Probe<R>) => p.route.includes(' /ajax-api/') && labels.has(twinLabel(p.route)!);
+  const routingShapes: Variant[] = ['percent-encoded', 'double-slash', 'trailing-slash', 'case-changed', 'head', 'options', 'method-override'];
   const job = (probe: Probe<R>, i: number, shape: 'base' | Variant, who: 'owner' | 'attacker'): Job<R> | undefined => {
+    if (shape !== 'base' && twinOfProbe(probe) && routingShapes.includes(shape)) return undefined;
     const k = shape === 'base' ? 0 : VARIANTS.indexOf(shape) + 1;
     const marker = markerOf(who, i, k);
     const req = probe.build(refs, marker);

@@ -201,3 +201,11 @@ test('a bump lists the attacks, shapes, leak routes and routes that open or clos
   expect(securityLines(d)[0]).toBe('Security: 1 attacks or leaks open, 2 close; 1 routes added, 1 removed');
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a shape the router has no route for is refused without asking the owner; a handler\'s own 404 is asked', () => {
+  const base = { kind: 'read' as const, variant: 'trailing-slash', base: 'denied' as const };
+  const werkzeug = { status: 404, contentType: 'text/html', body: '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>' };
+  expect(shapeOutcome({ ...base, attacker: { answer: werkzeug } })).toMatchObject({ outcome: 'refused', evidence: expect.stringContaining('router has no route') });
+  expect(shapeOutcome({ ...base, attacker: { answer: json(405, { detail: 'Method Not Allowed' }) } }).outcome).toBe('refused');
+  expect(shapeOutcome({ ...base, attacker: { answer: json(404, { error_code: 'RESOURCE_DOES_NOT_EXIST' }) } }).outcome).toBe('needs-control');
+});
