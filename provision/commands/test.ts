@@ -12,6 +12,7 @@ import { info, step } from '../progress.ts';
 import { deferInterrupts } from '../interrupts.ts';
 import { describeRemote } from '../targets/remote.ts';
 import { remotePython, selectedTarget } from './target.ts';
+import { SPEC_PROJECTS } from '../../conformance/run-scope.ts';
 
 /**
  * One command for CI: provision if needed, run the specs, and tear down what this command provisioned.
@@ -79,7 +80,7 @@ export interface Timings {
 }
 
 /** The stack's spec projects, unless the caller names projects. */
-export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm', 'lifecycle', 'cluster'];
+export { SPEC_PROJECTS };
 
 /** Where Playwright writes its reports and results (as playwright.config.ts reads them). */
 const reportDir = () => resolve(projectRoot, process.env.HARNESS_REPORT_DIR ?? 'reports');

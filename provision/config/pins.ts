@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../errors.ts';
 import { projectRoot } from '../paths.ts';
+import { validVersion } from '../versions/pep440.ts';
 
 /** Versions pinned by image/Dockerfile — the only place they are written. */
 export interface ImagePins {
@@ -25,8 +26,9 @@ export function parseDockerfilePins(text: string, source = 'image/Dockerfile'): 
   if (!baseImage.startsWith('burakince/mlflow:') || !tag) {
     throw new HarnessError(`${source}: expected FROM burakince/mlflow:<version>, got ${baseImage}`);
   }
-  const mlflow = /^(\d+\.\d+\.\d+)/.exec(tag)?.[1];
-  if (!mlflow) throw new HarnessError(`${source}: cannot read the MLflow version from tag ${tag}`);
+  // the tag is MLflow's version, a PEP 440 version (3.18.0rc1 included), optionally followed by -<variant>
+  const mlflow = tag.split('-')[0]!;
+  if (!/^\d/.test(mlflow) || !validVersion(mlflow)) throw new HarnessError(`${source}: cannot read the MLflow version from tag ${tag}`, 'the tag must be MLflow\'s version (PEP 440), e.g. 3.6.0 or 3.18.0rc1');
 
   const pipArgs = pipInstallArguments(text);
   const plugin = pipArgs
