@@ -188,6 +188,10 @@ export interface ReportRoute {
 }
 export interface PermissionsReport {
   pins: unknown;
+  /** When the stack's image was built and the versions it runs (from the pins). */
+  baseBuiltOn?: string;
+  builtOn?: string;
+  versions?: Record<string, string>;
   generatedAt?: string;
   summary?: Record<string, number>;
   cases: ReportCase[];
@@ -197,8 +201,12 @@ export interface PermissionsReport {
 export function buildReport(pins: unknown, cases: ReportCase[], routes: ReportRoute[]): PermissionsReport {
   const sorted = [...cases].sort((a, b) => a.id.localeCompare(b.id));
   const count = (xs: { verdict?: string }[], v: string) => xs.filter((x) => x.verdict === v).length;
+  const built = (pins ?? {}) as { baseBuiltOn?: string; builtOn?: string; versions?: Record<string, string> };
   return {
     pins,
+    baseBuiltOn: built.baseBuiltOn,
+    builtOn: built.builtOn,
+    versions: built.versions,
     generatedAt: new Date().toISOString(),
     summary: {
       cases: cases.length,

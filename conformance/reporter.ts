@@ -107,10 +107,11 @@ export default class ConformanceReporter implements Reporter {
     const problems = claims.flatMap((c) => c.problems);
     const summary = Object.fromEntries(VERDICTS.map((v) => [v, claims.filter((c) => c.verdict === v).length])) as Record<Verdict, number>;
     const run: RunInfo = { status: result.status, wholeRun: this.scope.whole, ...(this.scope.why ? { scope: this.scope.why } : {}), setup, errors: this.errors };
-    const report = { target: this.target, pins: this.pins, generatedAt: new Date().toISOString(), runStatus: result.status, run, summary, problems, claims };
+    const built = builtFrom(this.pins);
+    const report = { target: this.target, pins: this.pins, ...built, generatedAt: new Date().toISOString(), runStatus: result.status, run, summary, problems, claims };
     mkdirSync(this.outDir, { recursive: true });
     writeFileSync(join(this.outDir, 'conformance.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(this.outDir, 'conformance.md'), markdown(report.target, summary, claims, problems, run));
+    writeFileSync(join(this.outDir, 'conformance.md'), markdown(report.target, summary, claims, problems, run, built));
     process.stdout.write(`\nConformance (${this.target}${this.scope.whole ? '' : `, not a whole run: ${this.scope.why}`}): ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(', ')} — ${join(this.outDir, 'conformance.md')}\n`);
     for (const p of problems) process.stdout.write(`  ✖ ${p}\n`);
     if (setup === 'failed') process.stdout.write('  ✖ the setup project failed: the checks that need its sessions and tokens did not run\n');
@@ -153,13 +154,20 @@ function mark(c: CheckRecord): string {
   return '✖';
 }
 
-function markdown(target: string, summary: Record<string, number>, claims: ClaimReport[], problems: string[], run: RunInfo): string {
+/** When the stack's image was built and the versions it runs (the pins as the target descriptor carries them). */
+export function builtFrom(pins: unknown): { baseBuiltOn?: string; builtOn?: string; versions?: Record<string, string> } {
+  const p = (pins ?? {}) as { baseBuiltOn?: string; builtOn?: string; versions?: Record<string, string> };
+  return { baseBuiltOn: p.baseBuiltOn, builtOn: p.builtOn, versions: p.versions };
+}
+
+function markdown(target: string, summary: Record<string, number>, claims: ClaimReport[], problems: string[], run: RunInfo, built: ReturnType<typeof builtFrom>): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const lines = [
     `# Conformance — target \`${target}\``,
     '',
     Object.entries(summary).map(([k, v]) => `**${v}** ${k}`).join(' · '),
     '',
+    ...(built.builtOn ? [`Built as the image was: base image as of ${built.baseBuiltOn}, image as of ${built.builtOn}. ${Object.entries(built.versions ?? {}).map(([k, v]) => `${k} ${v}`).join(' · ')}`, ''] : []),
     ...(run.wholeRun ? [] : [`Not a whole run (${run.scope}): coverage and declared differences are not judged.`, '']),
     ...(run.setup === 'failed' ? ['**The setup project failed**: the checks that need its sessions and tokens did not run.', ''] : []),
     '✔ passed · ✖ failed · – not applicable to the target · ○ did not run (a coverage gap)',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { diffPackages, packageLine, type PackageChange } from './packages.ts';
 
 /** The part of reports/conformance.json a comparison reads. */
 export const ConformanceReport = z.object({
@@ -64,6 +65,8 @@ export interface BumpReport {
   unjudged: { from: string[]; to: string[] };
   changed: ClaimChange[];
   unchanged: string[];
+  /** The Python packages whose versions differ between the two stacks, the ones that matter for a verdict first. */
+  packages: PackageChange[];
 }
 
 const RANK: Record<Verdict, number> = { failed: 0, uncovered: 1, partial: 2, differs: 3, passed: 4, 'not-applicable': -1 };
@@ -157,7 +160,9 @@ export function diffReports(a: ConformanceReport, b: ConformanceReport): BumpRep
     changed.push({ claim: id, text: cb?.text ?? ca?.text, from, to, worse: claimWorse, checks });
   }
   changed.sort((x, y) => Number(y.worse) - Number(x.worse) || x.claim.localeCompare(y.claim));
-  return { from: { pins: a.pins, target: a.target }, to: { pins: b.pins, target: b.target }, unjudged: { from: unjudgeable(a), to: unjudgeable(b) }, changed, unchanged };
+  const versions = (p: unknown) => ((p ?? {}) as { versions?: Record<string, string> }).versions ?? {};
+  const packages = diffPackages(versions(a.pins), versions(b.pins), Object.keys({ ...versions(a.pins), ...versions(b.pins) }));
+  return { from: { pins: a.pins, target: a.target }, to: { pins: b.pins, target: b.target }, unjudged: { from: unjudgeable(a), to: unjudgeable(b) }, changed, unchanged, packages };
 }
 
 /** The exit code of bump and compare: 0 nothing got worse, 1 something did, 2 a run could not be judged. */
@@ -195,6 +200,7 @@ export function bumpMarkdown(r: BumpReport, title = 'What the bump changed'): st
     }
   }
   lines.push('', `Unchanged: ${r.unchanged.join(', ') || '—'}`, '');
+  lines.push(`## Packages that changed (${r.packages.length})`, '', ...(r.packages.length ? r.packages.map((c) => `- ${c.key ? '**' : ''}${packageLine(c)}${c.key ? '**' : ''}`) : ['none']), '');
   return lines.join('\n');
 }
 
@@ -210,5 +216,6 @@ ${[...r.unjudged.from.map((w) => `from: ${w}`), ...r.unjudged.to.map((w) => `to:
 <table><tr><th>claim</th><th>from</th><th>to</th><th>checks</th></tr>
 ${rows}
 </table><p>Unchanged: ${h(r.unchanged.join(', '))}</p>
+<h2>Packages that changed (${r.packages.length})</h2><ul>${r.packages.map((c) => `<li>${c.key ? '<b>' : ''}${h(packageLine(c))}${c.key ? '</b>' : ''}</li>`).join('')}</ul>
 `;
 }

@@ -1,4 +1,6 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { diffPackages } from '../bump/packages.ts';
+import { lockFile, lockPackages, VERSION_PACKAGES } from '../local/prereqs/venv.ts';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { diffReports, exitCodeOf } from '../bump/diff.ts';
@@ -46,6 +48,12 @@ export async function bump(args: string[]): Promise<number> {
     info(`suite on ${s.sel}: exit ${code}`);
   }
   const report = diffReports(readConformance(join(dirs[0]!, 'conformance.json')), readConformance(join(dirs[1]!, 'conformance.json')));
+  // every package of the two images, from their locks (the reports carry only the ones that matter most)
+  const [lockA, lockB] = sides.map((s) => lockFile(s.set));
+  if (existsSync(lockA!) && existsSync(lockB!)) {
+    const keys = VERSION_PACKAGES.map(([, dist]) => dist);
+    report.packages = diffPackages(lockPackages(readFileSync(lockA!, 'utf8')), lockPackages(readFileSync(lockB!, 'utf8')), keys);
+  }
   writeDiff(report, 'bump', `What the bump ${from} → ${to} changed`);
   info(`Bump run took ${seconds(Date.now() - started)}.`);
   return exitCodeOf(report);

@@ -17,7 +17,8 @@ export async function status(args: string[]): Promise<number> {
   );
   const up = !!descriptor && (descriptor.target !== 'local' || (!!ledger?.readyAt && Object.values(health).every((h) => h.running)));
   if (json) {
-    process.stdout.write(`${JSON.stringify({ up, state, configuration: ledger?.applied ?? 'default', fingerprint: ledger?.fingerprint, ...(descriptor ?? {}), components: health }, null, 2)}\n`);
+    const built = descriptor ? { baseBuiltOn: descriptor.pins.baseBuiltOn, builtOn: descriptor.pins.builtOn, versions: descriptor.pins.versions } : {};
+    process.stdout.write(`${JSON.stringify({ up, state, configuration: ledger?.applied ?? 'default', fingerprint: ledger?.fingerprint, ...built, ...(descriptor ?? {}), components: health }, null, 2)}\n`);
     return up ? 0 : 1;
   }
   if (!descriptor) {
@@ -30,7 +31,9 @@ export async function status(args: string[]): Promise<number> {
     `Keycloak:  ${descriptor.keycloakUrl} (realm ${descriptor.realm}, client ${descriptor.clientId})`,
     `Config:    ${ledger?.applied ?? 'default'}${ledger?.fingerprint ? ` (fingerprint ${ledger.fingerprint})` : ''}`,
     `CA:        ${descriptor.caCertPath ?? 'system trust store'}`,
-    `Versions:  MLflow ${descriptor.pins.mlflow}, mlflow-oidc-auth ${descriptor.pins.mlflowOidcAuth}${descriptor.pins.keycloak ? `, Keycloak ${descriptor.pins.keycloak}` : ''}`,
+    `Versions:  MLflow ${descriptor.pins.mlflow}, mlflow-oidc-auth ${descriptor.pins.mlflowOidcAuth}${descriptor.pins.keycloak ? `, Keycloak ${descriptor.pins.keycloak}` : ''} (pin set ${descriptor.pins.name})`,
+    `Built:     as the image was built: base image as of ${descriptor.pins.baseBuiltOn ?? '?'}, image as of ${descriptor.pins.builtOn ?? '?'}`,
+    `Packages:  ${Object.entries(descriptor.pins.versions ?? {}).filter(([k]) => !['MLflow', 'mlflow-oidc-auth'].includes(k)).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
     `Personas:  ${descriptor.personas.map((p) => `${p.username} <${p.email}> [${p.groups.join(',') || 'no group'}]`).join(', ')}`,
     `Secrets:   ${descriptor.secretsFile ?? '-'} (passwords; not printed)`,
     `State:     ${state}`,

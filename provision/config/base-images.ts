@@ -1,24 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { HarnessError } from '../errors.ts';
+import { projectRoot } from '../paths.ts';
+import { IsoDate } from './build-dates.ts';
+
 /**
- * What a burakince/mlflow base image brings next to MLflow, for a Dockerfile whose pins are not a named pin set:
- * its Python and the packages it adds (read from the image's own build files), and the Community Charts release
- * whose default image tag is that MLflow.
+ * What a burakince/mlflow image was built from, read from the image's own repository at its tag
+ * (image/base-images.yaml): its Python, its requirements next to MLflow, how they were installed, and the day
+ * its MLflow was released. The harness rebuilds the image's environment from these facts; nothing is guessed.
  */
-export interface BaseImage {
-  python: string;
-  pythonSource: string;
-  adds: string[];
-  chart: string;
+export const BaseImage = z.object({
+  tag: z.string().regex(/^\d+\.\d+\.\d+\S*$/, 'an image tag such as 3.6.0'),
+  source: z.string().min(1),
+  python: z.string().regex(/^3\.\d+\.\d+$/, 'a full Python version such as 3.13.9'),
+  baseBuiltOn: IsoDate,
+  install: z.enum(['resolve', 'lock']),
+  chart: z.string().regex(/^\d+\.\d+\.\d+$/),
+  requires: z.array(z.string().min(1)).min(1),
+}).strict();
+export type BaseImage = z.infer<typeof BaseImage>;
+
+const BaseImagesFile = z.object({ images: z.array(BaseImage).min(1) }).strict();
+
+export const baseImagesFile = join(projectRoot, 'image', 'base-images.yaml');
+
+let cached: BaseImage[] | undefined;
+
+export function baseImages(file = baseImagesFile): BaseImage[] {
+  if (file === baseImagesFile && cached) return cached;
+  const r = BaseImagesFile.safeParse(parse(readFileSync(file, 'utf8')));
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new HarnessError(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}`, 'see the comment at the top of the file for the format');
+  }
+  if (file === baseImagesFile) cached = r.data.images;
+  return r.data.images;
 }
 
-const TABLE: { upTo: string; image: BaseImage }[] = [
-  { upTo: '3.6.99', image: { python: '3.13', pythonSource: 'burakince/mlflow images build FROM python:3.13.x-slim (tags 3.6.0 to 3.15.1)', adds: ['psycopg2-binary', 'boto3', 'prometheus-flask-exporter'], chart: '1.8.0' } },
-  { upTo: '3.13.99', image: { python: '3.13', pythonSource: 'burakince/mlflow images build FROM python:3.13.x-slim (tags 3.6.0 to 3.15.1)', adds: ['psycopg2-binary', 'sqlalchemy<2.1', 'boto3', 'prometheus-flask-exporter'], chart: '1.8.5' } },
-  // from 3.14 the image installs its poetry.lock exactly; SQLAlchemy 2.1 (needed by newer plugins) uses psycopg 3
-  { upTo: '99.0.0', image: { python: '3.13', pythonSource: 'burakince/mlflow images build FROM python:3.13.x-slim (tags 3.6.0 to 3.15.1)', adds: ['psycopg2-binary', 'psycopg[binary]', 'boto3', 'prometheus-flask-exporter'], chart: '1.11.5' } },
-];
-
-const num = (v: string) => v.split('.').map(Number).reduce((a, x) => a * 1000 + (x || 0), 0);
-
-export function baseImageFor(mlflow: string): BaseImage {
-  return TABLE.find((r) => num(mlflow) <= num(r.upTo))!.image;
+/** The facts of `burakince/mlflow:<tag>`; one line naming the tag when the file does not describe it. */
+export function baseImageFor(tag: string, file = baseImagesFile): BaseImage {
+  const found = baseImages(file).find((b) => b.tag === tag);
+  if (!found) {
+    throw new HarnessError(`burakince/mlflow:${tag} is not described in image/base-images.yaml (known: ${baseImages(file).map((b) => b.tag).join(', ')})`,
+      'add the tag with its Python and requirements from github.com/burakince/mlflow at that tag, or give the pin set a `baseImage.like` with its reason');
+  }
+  return found;
 }

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { HarnessError } from '../errors.ts';
 import { projectRoot } from '../paths.ts';
 import { adapterFor, type PluginAdapter } from '../plugin/adapters.ts';
-import { baseImageFor } from './base-images.ts';
+import { baseImageFor, type BaseImage } from './base-images.ts';
+import { checkDate, IsoDate, resolveAsOf, today, type BuildDates } from './build-dates.ts';
 import { StackOverrides } from './overrides.ts';
 import { dockerfilePath, parseDockerfilePins, type ImagePins } from './pins.ts';
 
@@ -28,8 +29,13 @@ export interface PinSet {
   python: string;
   pythonSource: string;
   chart: string;
-  /** pip requirements the base image provides next to MLflow (database drivers, S3 client, exporter). */
-  baseImageAdds: string[];
+  /**
+   * What the base image was built from (image/base-images.yaml), with MLflow at the Dockerfile's version; `like`
+   * names the tag whose recipe is assumed when no image of that MLflow exists (with the pin set's reason).
+   */
+  baseImage: BaseImage & { like?: { tag: string; reason: string } };
+  /** When the base image and the team's image were built: their Python packages are resolved as of then. */
+  dates: BuildDates;
   /** Changes to the stack description that go with these pins, each with its reason. */
   settings: SettingChange[];
   adapter: PluginAdapter;
@@ -48,10 +54,16 @@ export const PinSetFile = z.object({
   title: z.string(),
   /** Where these pins come from (a commit, a date). */
   source: z.string(),
-  python: z.string().regex(/^3\.\d+$/, 'a Python major.minor such as 3.12'),
-  pythonSource: z.string(),
   chart: z.string().regex(/^\d+\.\d+\.\d+$/, 'a chart version such as 1.8.0'),
-  baseImageAdds: z.array(z.string()).min(1),
+  /** The day the team's image was built (its `pip install` layer resolved as of then). */
+  builtOn: IsoDate,
+  /** Where builtOn comes from (a commit and its date). */
+  builtOnSource: z.string(),
+  /** The day the base image was built; default: its entry in image/base-images.yaml (the day its MLflow was released). */
+  baseBuiltOn: IsoDate.optional(),
+  baseBuiltOnSource: z.string().optional(),
+  /** No burakince/mlflow image of this MLflow exists: the recipe of the tag `like` is assumed, with the reason. */
+  baseImage: z.object({ like: z.string(), reason: z.string() }).strict().optional(),
   settings: z.array(SettingChange).default([]),
 }).strict();
 export type PinSetFile = z.infer<typeof PinSetFile>;
@@ -80,18 +92,56 @@ function readPinSetFile(file: string): PinSetFile {
   return r.data;
 }
 
-const samePins = (a: ImagePins, b: ImagePins) => a.mlflow === b.mlflow && a.mlflowOidcAuth === b.mlflowOidcAuth && a.baseImage === b.baseImage;
+const samePins = (a: ImagePins, b: ImagePins) => a.baseImage === b.baseImage && a.layerRequirements.join(' ') === b.layerRequirements.join(' ');
+
+/** The base image's facts for these pins: its own tag, or the tag whose recipe a pin set assumes. */
+function baseOf(pins: ImagePins, like?: { like: string; reason: string }): PinSet['baseImage'] {
+  if (!like) return baseImageFor(pins.baseTag);
+  const recipe = baseImageFor(like.like);
+  // the assumed image carries the Dockerfile's MLflow: its own range on mlflow follows the version
+  const requires = recipe.requires.map((r) => (/^mlflow(\[|[<>=!~ ])/.test(r) ? r.replace(/(>=)[^,]+/, `$1${pins.mlflow}`) : r));
+  return { ...recipe, tag: pins.baseTag, requires, like: { tag: like.like, reason: like.reason } };
+}
+
+function pythonOf(base: PinSet['baseImage']) {
+  return {
+    python: base.python.split('.').slice(0, 2).join('.'),
+    pythonSource: `burakince/mlflow:${base.like ? `${base.like.tag} (assumed for ${base.tag})` : base.tag} builds FROM python:${base.python} (${base.source})`,
+  };
+}
+
+/**
+ * The build dates of a pin set, checked: HARNESS_RESOLVE_AS_OF overrides both; the base cannot be built after the
+ * image on top of it; neither in the future.
+ */
+function datesOf(what: string, builtOn: { date: string; source: string }, base: { date: string; source: string }): BuildDates {
+  const asOf = resolveAsOf();
+  if (asOf) return { baseBuiltOn: asOf, builtOn: asOf, sources: { baseBuiltOn: 'HARNESS_RESOLVE_AS_OF', builtOn: 'HARNESS_RESOLVE_AS_OF' } };
+  checkDate(builtOn.date, `builtOn of ${what}`);
+  checkDate(base.date, `baseBuiltOn of ${what}`);
+  if (base.date > builtOn.date) {
+    throw new HarnessError(`${what}: the base image is built on ${base.date}, after the image on top of it (${builtOn.date})`, 'fix baseBuiltOn or builtOn in the pin set');
+  }
+  return { baseBuiltOn: base.date, builtOn: builtOn.date, sources: { baseBuiltOn: base.source, builtOn: builtOn.source } };
+}
 
 function fromFile(name: string, dockerfile: string, meta: PinSetFile, pins: ImagePins): PinSet {
+  if (meta.baseImage && !meta.baseBuiltOn) {
+    throw new HarnessError(`pin set ${name}: baseImage.like needs baseBuiltOn (the day MLflow ${pins.mlflow} was uploaded to PyPI)`, 'add baseBuiltOn to its pin-set.yaml');
+  }
+  const baseImage = baseOf(pins, meta.baseImage);
   return {
     name,
     title: meta.title,
     dockerfile: displayPath(dockerfile),
     pins,
-    python: meta.python,
-    pythonSource: meta.pythonSource,
+    ...pythonOf(baseImage),
     chart: meta.chart,
-    baseImageAdds: meta.baseImageAdds,
+    baseImage,
+    dates: datesOf(`pin set ${name}`, { date: meta.builtOn, source: meta.builtOnSource },
+      meta.baseBuiltOn
+        ? { date: meta.baseBuiltOn, source: meta.baseBuiltOnSource ?? 'the pin set' }
+        : { date: baseImage.baseBuiltOn, source: `MLflow ${baseImage.like ? baseImage.like.tag : baseImage.tag} uploaded to PyPI (image/base-images.yaml)` }),
     settings: meta.settings,
     adapter: adapterFor(pins.mlflowOidcAuth),
   };
@@ -108,7 +158,7 @@ function displayPath(p: string): string {
  * base image table (Python, added packages, the chart whose default image it is); the settings the plugin
  * generation needs to start are added by the adapter when the description is made.
  */
-function fromDockerfile(name: string, dockerfile: string, text: string): PinSet {
+function fromDockerfile(name: string, dockerfile: string, text: string, builtOn: { date: string; source: string } = { date: today(), source: 'a Dockerfile-only bump is built today' }): PinSet {
   const pins = parseDockerfilePins(text, displayPath(dockerfile));
   for (const known of pinSetNames()) {
     const knownFile = join(pinSetsDir, known, 'Dockerfile');
@@ -119,16 +169,16 @@ function fromDockerfile(name: string, dockerfile: string, text: string): PinSet 
     }
   }
   const adapter = adapterFor(pins.mlflowOidcAuth);
-  const base = baseImageFor(pins.mlflow);
+  const baseImage = baseOf(pins);
   return {
     name,
     title: `MLflow ${pins.mlflow}, mlflow-oidc-auth ${pins.mlflowOidcAuth} from ${displayPath(dockerfile)}`,
     dockerfile: displayPath(dockerfile),
     pins,
-    python: base.python,
-    pythonSource: base.pythonSource,
-    chart: base.chart,
-    baseImageAdds: base.adds,
+    ...pythonOf(baseImage),
+    chart: baseImage.chart,
+    baseImage,
+    dates: datesOf(displayPath(dockerfile), builtOn, { date: baseImage.baseBuiltOn, source: `MLflow ${baseImage.tag} uploaded to PyPI (image/base-images.yaml)` }),
     settings: [],
     adapter,
   };
@@ -151,7 +201,10 @@ export function loadPinSet(selector?: string): PinSet {
     const dir = mkdtempSync(join(tmpdir(), 'harness-pins-'));
     const file = join(dir, 'Dockerfile');
     writeFileSync(file, String(r.stdout));
-    return { ...fromDockerfile(selector, file, String(r.stdout)), dockerfile: `image/Dockerfile@${ref}` };
+    // the image of a commit is built the day it was committed (UTC)
+    const when = execaSync('git', ['log', '-1', '--format=%ct', ref], { cwd: projectRoot, reject: false });
+    const date = new Date(Number(String(when.stdout).trim()) * 1000).toISOString().slice(0, 10);
+    return { ...fromDockerfile(selector, file, String(r.stdout), { date, source: `the commit date of ${ref}` }), dockerfile: `image/Dockerfile@${ref}` };
   }
   const named = join(pinSetsDir, selector, 'pin-set.yaml');
   if (/^[a-z0-9-]+$/.test(selector) && existsSync(named)) {
@@ -167,7 +220,7 @@ export function loadPinSet(selector?: string): PinSet {
 
 /** One line naming the pin set, for progress output and reports. */
 export function describePinSet(p: PinSet): string {
-  return `${p.name}: MLflow ${p.pins.mlflow}, mlflow-oidc-auth ${p.pins.mlflowOidcAuth} (plugin generation ${p.adapter.generation}), Python ${p.python}, chart ${p.chart}`;
+  return `${p.name}: MLflow ${p.pins.mlflow}, mlflow-oidc-auth ${p.pins.mlflowOidcAuth} (plugin generation ${p.adapter.generation}), Python ${p.python}, chart ${p.chart}; built as of base ${p.dates.baseBuiltOn}, image ${p.dates.builtOn}`;
 }
 
 /** The pin set as reports show it. */
@@ -182,6 +235,8 @@ export function pinSetSummary(p: PinSet) {
     python: p.python,
     chart: p.chart,
     generation: p.adapter.generation,
+    baseBuiltOn: p.dates.baseBuiltOn,
+    builtOn: p.dates.builtOn,
     settings: p.settings.map((s) => ({ change: s.change, reason: s.reason })),
   };
 }

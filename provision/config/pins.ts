@@ -13,6 +13,10 @@ export interface ImagePins {
   mlflowOidcAuthExtras: string[];
   /** Further pip requirements of the image layer, verbatim (e.g. "cachelib[filesystem]"). */
   extraRequirements: string[];
+  /** Every requirement of the Dockerfile's `pip install` lines, verbatim and in order (the image's own layer). */
+  layerRequirements: string[];
+  /** The base image's tag (`3.6.0` of `burakince/mlflow:3.6.0`). */
+  baseTag: string;
 }
 
 export const dockerfilePath = join(projectRoot, 'image', 'Dockerfile');
@@ -26,9 +30,9 @@ export function parseDockerfilePins(text: string, source = 'image/Dockerfile'): 
   if (!baseImage.startsWith('burakince/mlflow:') || !tag) {
     throw new HarnessError(`${source}: expected FROM burakince/mlflow:<version>, got ${baseImage}`);
   }
-  // the tag is MLflow's version, a PEP 440 version (3.18.0rc1 included), optionally followed by -<variant>
-  const mlflow = tag.split('-')[0]!;
-  if (!/^\d/.test(mlflow) || !validVersion(mlflow)) throw new HarnessError(`${source}: cannot read the MLflow version from tag ${tag}`, 'the tag must be MLflow\'s version (PEP 440), e.g. 3.6.0 or 3.18.0rc1');
+  // the tag is MLflow's version as PyPI spells it: a PEP 440 version (3.6.0, 3.18.0rc1)
+  const mlflow = /^\d[0-9A-Za-z.]*$/.test(tag) && validVersion(tag) ? tag : undefined;
+  if (!mlflow) throw new HarnessError(`${source}: cannot read the MLflow version from the base image tag \`${tag}\``, 'use FROM burakince/mlflow:<MLflow version>, e.g. burakince/mlflow:3.6.0');
 
   const pipArgs = pipInstallArguments(text);
   const plugin = pipArgs
@@ -43,6 +47,8 @@ export function parseDockerfilePins(text: string, source = 'image/Dockerfile'): 
     mlflowOidcAuth: plugin[2],
     mlflowOidcAuthExtras: plugin[1] ? plugin[1].split(',').map((s) => s.trim()) : [],
     extraRequirements: pipArgs.filter((a) => !a.startsWith('mlflow-oidc-auth')),
+    layerRequirements: pipArgs,
+    baseTag: tag,
   };
 }
 

@@ -15,6 +15,9 @@ export interface StackDescription {
     mlflow: string;
     mlflowOidcAuth: string;
     baseImage: string;
+    /** The days the base image and the image were built (the Python packages are resolved as of then). */
+    baseBuiltOn: string;
+    builtOn: string;
     imageTag: string;
     chart: string;
     keycloak: string;
@@ -141,6 +144,8 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
       mlflow: pins.mlflow,
       mlflowOidcAuth: pins.mlflowOidcAuth,
       baseImage: pins.baseImage,
+      baseBuiltOn: set.dates.baseBuiltOn,
+      builtOn: set.dates.builtOn,
       imageTag: env.MLFLOW_IMAGE_TAG ?? `${pins.mlflow}-oidc`,
       chart: env.MLFLOW_CHART_VERSION ?? set.chart,
       keycloak: env.KEYCLOAK_VERSION,

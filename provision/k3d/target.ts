@@ -7,7 +7,7 @@ import { HarnessError } from '../errors.ts';
 import { interrupted, onInterrupt } from '../interrupts.ts';
 import { generateSecrets, type StackSecrets } from '../local/context.ts';
 import { assertPortFree } from '../local/ports.ts';
-import { ensureVenv } from '../local/prereqs/venv.ts';
+import { ensureVenv, readVersions, type Versions } from '../local/prereqs/venv.ts';
 import { saveDescription } from '../local/running-stack.ts';
 import { createBrowserHome, createStackTls } from '../local/tls.ts';
 import { cacheDir, stateDir } from '../paths.ts';
@@ -82,7 +82,7 @@ function executionContext(state: string, desc: StackDescription, opts: K3dOption
   return { runner, secrets: values, redactions };
 }
 
-function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts: K3dOptions, python: string, browserHome: string): TargetDescriptor {
+function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts: K3dOptions, python: string, browserHome: string, versions?: Versions): TargetDescriptor {
   const keycloakUrl = publicUrl(desc.hosts.keycloak, opts.httpsPort);
   return {
     target: 'k3d',
@@ -92,7 +92,11 @@ function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts:
     issuer: `${keycloakUrl}/realms/${desc.keycloak.realm}`,
     clientId: desc.keycloak.client.clientId,
     caCertPath: opts.tls.caCert,
-    pins: { ...pinsOf(set, desc), keycloak: desc.versions.keycloak },
+    pins: {
+      ...pinsOf(set, desc),
+      keycloak: desc.versions.keycloak,
+      ...(versions ? { versions, versionsSource: `not read from the cluster: the pin set's packages as built, in the client's Python (${python}); the cluster's image is built by \`docker build\` today` } : {}),
+    },
     personas: desc.keycloak.personas.map((p) => ({ key: p.key, username: p.username, email: p.email, groups: p.groups })),
     python,
     secretsFile: secretsFile(state),
@@ -181,7 +185,7 @@ export async function provisionK3d(owner: ClusterRecord['owner']): Promise<K3dPr
   } finally {
     release();
   }
-  const descriptor = k3dDescriptor(desc, set, state, opts, python, browserHome);
+  const descriptor = k3dDescriptor(desc, set, state, opts, python, browserHome, await readVersions(python));
   writeDescriptor(state, descriptor);
   return { reused: !steps.some((s) => s.id === 'cluster'), applied: steps.filter((s) => s.digest).map((s) => s.id), descriptor };
 }

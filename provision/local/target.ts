@@ -18,6 +18,7 @@ import { isAlive, stopProcess } from './process.ts';
 import { createBrowserHome, createStackTls } from './tls.ts';
 import { COMPONENTS, keycloak, mlflow, postgres, proxy, s3 } from './components/index.ts';
 import { ensurePrerequisites, type Prerequisites } from './prerequisites.ts';
+import { venvVersions, type Versions } from './prereqs/venv.ts';
 import { realmInputs, reconcile, saveDescription } from './running-stack.ts';
 
 
@@ -131,7 +132,7 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
     release();
   }
 
-  const descriptor = localDescriptor(ctx, set, prereqs, browserHome);
+  const descriptor = localDescriptor(ctx, set, prereqs, browserHome, await venvVersions(prereqs.venv));
   writeDescriptor(state, descriptor);
   ledgerFile.update((l) => {
     l.readyAt = new Date().toISOString();
@@ -183,7 +184,7 @@ async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record
   return t;
 }
 
-function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites, browserHome: string): TargetDescriptor {
+function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites, browserHome: string, versions: Versions): TargetDescriptor {
   const { desc } = ctx;
   const keycloakUrl = publicUrl(desc.hosts.keycloak, desc.hosts.httpsPort);
   return {
@@ -194,7 +195,7 @@ function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites,
     issuer: `${keycloakUrl}/realms/${desc.keycloak.realm}`,
     clientId: desc.keycloak.client.clientId,
     caCertPath: ctx.tls.caCert,
-    pins: { ...pinsOf(set, desc), keycloak: desc.versions.keycloak },
+    pins: { ...pinsOf(set, desc), keycloak: desc.versions.keycloak, versions, versionsSource: `the venv the MLflow server runs (${prereqs.venv})` },
     personas: desc.keycloak.personas.map((p) => ({ key: p.key, username: p.username, email: p.email, groups: p.groups })),
     python: join(prereqs.venv, 'bin', 'python'),
     secretsFile: join(ctx.state, 'secrets.json'),

@@ -26,6 +26,12 @@ export const TargetDescriptor = z.object({
     /** Settings changed from buun-stack's for these pins, with reasons. */
     settingChanges: z.array(z.object({ change: z.string(), reason: z.string() })).default([]),
     keycloak: z.string().optional(),
+    /** The days the base image and the team's image were built: the stack's Python packages are resolved as of then. */
+    baseBuiltOn: z.string().optional(),
+    builtOn: z.string().optional(),
+    /** The versions that matter for a verdict (MLflow, the plugin, Authlib, Flask, …) as installed, and where they were read. */
+    versions: z.record(z.string(), z.string()).optional(),
+    versionsSource: z.string().optional(),
     /** Where the MLflow server's command line came from: `harness` (its renderer) or `chart <version or folder>`. */
     serverSpec: z.string().optional(),
   }),
@@ -81,6 +87,8 @@ export function pinsOf(set: PinSet, desc: StackDescription): TargetDescriptor['p
     chart: desc.versions.chart,
     appName: desc.mlflow.appName,
     settingChanges: desc.pinSet.settingChanges.map((c) => ({ change: JSON.stringify(c.change), reason: c.reason })),
+    baseBuiltOn: set.dates.baseBuiltOn,
+    builtOn: set.dates.builtOn,
     serverSpec: desc.serverSpec.from === 'chart' ? `chart ${desc.serverSpec.chart}` : 'harness',
   };
 }

@@ -8,6 +8,7 @@ import { HarnessError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
 import { createBrowserHome } from '../local/tls.ts';
 import { pinsOf, writeDescriptor, type TargetDescriptor } from './descriptor.ts';
+import { readVersions } from '../local/prereqs/venv.ts';
 
 /** What a remote (already deployed) target needs from the environment. Nothing is provisioned. */
 const RemoteEnv = z.object({
@@ -66,7 +67,12 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     clientId: e.OIDC_CLIENT_ID,
     caCertPath: e.HARNESS_CA_CERT,
     // what the deployment is expected to run: the selected pin set (HARNESS_PINS)
-    pins: pinsOf(set, describeStack(harnessEnv, set)),
+    pins: {
+      ...pinsOf(set, describeStack(harnessEnv, set)),
+      // a remote server's packages cannot be read from here: these are the pin set's, as built, in the client's Python
+      versions: await readVersions(python),
+      versionsSource: `not read from the server: the pin set's packages as built, in the client's Python (${python})`,
+    },
     personas,
     python,
     secretsFile,
