@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { RealmDescription } from '../config/stack.ts';
+import { recordSecret } from '../secret-ledger.ts';
+
+/** The value, recorded in the stack's secret ledger as it is made. */
+function recorded(name: string, value: string): string {
+  recordSecret(name, value);
+  return value;
+}
 
 export interface RealmInputs {
   /** Base URL the admin REST API is reached at (no /admin suffix). */
@@ -22,6 +29,7 @@ export function rotatedSecret(secret: string): string {
 export async function adminClient(baseUrl: string, admin: { username: string; password: string }): Promise<Admin> {
   const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
   await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
+  if (kc.accessToken) recordSecret(`Keycloak admin token of ${admin.username}`, kc.accessToken);
   return kc;
 }
 
@@ -77,7 +85,7 @@ export async function configureRealm(inputs: RealmInputs): Promise<void> {
     clientId: c.clientId,
     enabled: true,
     publicClient: !c.confidential,
-    secret: r.client.secretRotated ? rotatedSecret(inputs.clientSecret) : inputs.clientSecret,
+    secret: r.client.secretRotated ? recorded('client secret of client mlflow after a rotation', rotatedSecret(inputs.clientSecret)) : inputs.clientSecret,
     redirectUris: [inputs.redirectUri],
     directAccessGrantsEnabled: c.directAccessGrantsEnabled,
   });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { projectRoot } from '../../provision/paths.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
-import { basicAuth } from './mlflow-api.ts';
+import { basicAuth, recordMintedToken } from './mlflow-api.ts';
+import { secretLedgerFile } from '../../provision/secret-ledger.ts';
 import { browserLogin } from './browser-login.ts';
 import { pluginOf, type PluginAdapter } from './plugin.ts';
 import { loadTokens, sessionCookieHeader, storageStateFile } from './run-state.ts';
@@ -52,6 +53,17 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
   plugin: [async ({ target }, use) => use(pluginOf(target)), { scope: 'worker' }],
 
+  // a token made in the browser (the UI's "Create access key") goes into the stack's secret ledger as it arrives
+  context: async ({ context, target }, use) => {
+    const route = pluginOf(target).routes.accessToken;
+    context.on('response', (r) => {
+      if (r.request().method() !== 'PATCH' || !new URL(r.url()).pathname.endsWith(route)) return;
+      const username = String((r.request().postDataJSON() as { username?: unknown } | null)?.username ?? 'a user');
+      void recordMintedToken(r, username).catch(() => undefined);
+    });
+    await use(context);
+  },
+
   python: async ({ target }, use, testInfo) => {
     await use(async (script, env, args = []) => {
       mkdirSync(testInfo.outputDir, { recursive: true });
@@ -75,6 +87,8 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
           // no telemetry from the client (there is no network for it; its thread also races os.environ in 3.13)
           MLFLOW_DISABLE_TELEMETRY: 'true',
           DO_NOT_TRACK: 'true',
+          // a script that makes a secret (a JWT from Keycloak) records it here, as the checks do
+          HARNESS_SECRET_LEDGER: secretLedgerFile(),
           ...env,
         },
         extendEnv: false,

@@ -4,6 +4,7 @@ import { keycloakAdmin } from './stack-access.ts';
 import { basicAuth, createAccessToken, unique } from './mlflow-api.ts';
 import { oidcLogin } from './oidc-flow.ts';
 import { pluginOf } from './plugin.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 
 /**
  * Users, groups and grants made for one permission check: a Keycloak user (and group) of its own, logged in
@@ -96,6 +97,7 @@ export class Workspace {
     const username = `${this.prefix}-${suffix}`;
     const email = `${username}@example.com`;
     const password = `Pw-${unique('x')}`;
+    recordSecret(`password of Keycloak user ${username}`, password, username);
     const { id } = await kc.users.create({ username, email, firstName: 'Perm', lastName: 'Check', enabled: true, emailVerified: true });
     this.removals.push(async () => (await this.kc()).users.del({ id }));
     await kc.users.resetPassword({ id, credential: { type: 'password', value: password, temporary: false } });

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { adminClient } from '../../provision/keycloak/realm.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { unique } from './mlflow-api.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 
 interface Secrets {
   personas: Record<string, string>;
@@ -61,6 +62,7 @@ export async function createEphemeralUser(target: TargetDescriptor, groups: stri
   const username = unique(prefix).toLowerCase();
   const email = `${username}@example.com`;
   const password = `Pw-${unique('x')}`;
+  recordSecret(`password of Keycloak user ${username}`, password, username);
   const { id } = await kc.users.create({ username, email, firstName: 'Temp', lastName: 'User', enabled: true, emailVerified: true });
   await kc.users.resetPassword({ id, credential: { type: 'password', value: password, temporary: false } });
   const all = await kc.groups.find({ max: 1000 });
