@@ -23,6 +23,16 @@ export function observeDifference(id: string, seedHolds: boolean, evidence = '')
   if (evidence) test.info().annotations.push({ type: 'evidence', description: `${id}: ${evidence}` });
 }
 
+/**
+ * A check's stable id when its title holds what varies between pin sets (counts, versions): `test(title,
+ * stableId('matrix-user-experiment'), body)`. Reports match checks across runs by `<spec file>#<id>`; without it the
+ * id is a slug of the title.
+ */
+export function stableId(slug: string): { annotation: { type: 'check-id'; description: string } } {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(slug)) throw new Error(`check id "${slug}": lowercase letters, digits and dashes`);
+  return { annotation: { type: 'check-id', description: slug } };
+}
+
 type Capability = keyof TargetDescriptor['capabilities'];
 
 /** Skips the check, reported as `not-applicable` with the reason, when the target lacks a capability. */
