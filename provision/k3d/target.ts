@@ -104,7 +104,7 @@ function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts:
     // Off: the checks behind `database` and `bucket` read PostgreSQL and S3 on loopback ports (`internal`), those
     // behind `serverLogs` the local server's command line, venv and direct port; in the cluster these stay
     // inside (a port-forward would have to live as long as the spec run). Their checks are not-applicable.
-    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: true, cluster: true },
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: true, keycloakUsers: true, cluster: true },
     logs: {},
   };
 }

@@ -26,8 +26,9 @@ export function rotatedSecret(secret: string): string {
   return createHash('sha256').update(`rotated:${secret}`).digest('base64url').slice(0, 40);
 }
 
-export async function adminClient(baseUrl: string, admin: { username: string; password: string }): Promise<Admin> {
-  const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
+/** An admin API client logged in through `admin-cli` of `loginRealm` (master, or the realm of a realm-scoped admin). */
+export async function adminClient(baseUrl: string, admin: { username: string; password: string }, loginRealm = 'master'): Promise<Admin> {
+  const kc = new KcAdminClient({ baseUrl, realmName: loginRealm });
   await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
   if (kc.accessToken) recordSecret(`Keycloak admin token of ${admin.username}`, kc.accessToken);
   return kc;

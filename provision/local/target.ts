@@ -203,7 +203,7 @@ function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites,
     python: join(prereqs.venv, 'bin', 'python'),
     secretsFile: join(ctx.state, 'secrets.json'),
     browserHome,
-    capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, cluster: false },
+    capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, keycloakUsers: true, cluster: false },
     logs: Object.fromEntries(COMPONENTS.map((c) => [c, ctx.log(c)])),
     internal: {
       mlflowUrl: `http://127.0.0.1:${ctx.ports.mlflow}`,

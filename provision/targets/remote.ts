@@ -29,6 +29,9 @@ const RemoteEnv = z.object({
   HARNESS_OUTSIDER_USERNAME: z.string().optional(),
   HARNESS_OUTSIDER_EMAIL: z.string().email().optional(),
   HARNESS_OUTSIDER_PASSWORD: z.string().optional(),
+  /** Optional: a realm-scoped Keycloak admin (realm-management roles manage-users, view-users, query-groups) for the checks that make users and groups. */
+  HARNESS_KEYCLOAK_ADMIN_USERNAME: z.string().optional(),
+  HARNESS_KEYCLOAK_ADMIN_PASSWORD: z.string().optional(),
 });
 
 /** Builds the descriptor of an existing deployment (e.g. staging) from the environment. */
@@ -56,8 +59,12 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     personas.push({ key, username, email, groups });
     passwords[username] = password;
   }
+  const realmAdmin = e.HARNESS_KEYCLOAK_ADMIN_USERNAME && e.HARNESS_KEYCLOAK_ADMIN_PASSWORD ? { username: e.HARNESS_KEYCLOAK_ADMIN_USERNAME, password: e.HARNESS_KEYCLOAK_ADMIN_PASSWORD } : undefined;
+  if (!!e.HARNESS_KEYCLOAK_ADMIN_USERNAME !== !!e.HARNESS_KEYCLOAK_ADMIN_PASSWORD) {
+    throw new HarnessError('The remote target needs both HARNESS_KEYCLOAK_ADMIN_USERNAME and HARNESS_KEYCLOAK_ADMIN_PASSWORD, or neither', 'set both (a realm-scoped admin of the realm) to run the checks that make users and groups');
+  }
   const secretsFile = join(state, 'secrets.json');
-  writeFileSync(secretsFile, JSON.stringify({ personas: passwords }), { mode: 0o600 });
+  writeFileSync(secretsFile, JSON.stringify({ personas: passwords, ...(realmAdmin ? { keycloakAdmin: realmAdmin.password } : {}) }), { mode: 0o600 });
   const d: TargetDescriptor = {
     target: 'remote',
     mlflowUrl: e.MLFLOW_URL.replace(/\/$/, ''),
@@ -78,7 +85,9 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     secretsFile,
     // Chromium trusts a private CA through an NSS database in its own HOME
     ...(e.HARNESS_CA_CERT ? { browserHome: await createBrowserHome(join(state, 'browser-home'), e.HARNESS_CA_CERT) } : {}),
-    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, cluster: false },
+    // users and groups of the realm only with a realm-scoped admin the environment names; never the realm's configuration
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, keycloakUsers: !!realmAdmin, cluster: false },
+    ...(realmAdmin ? { keycloakAdminLogin: { realm: e.KEYCLOAK_REALM, username: realmAdmin.username } } : {}),
     logs: {},
   };
   writeDescriptor(state, d);

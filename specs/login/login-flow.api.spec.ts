@@ -72,7 +72,7 @@ test.describe('realm objects', () => {
 
 test.describe('login outcomes', () => {
   test('[C11, C12] an allowed user logs in and is created on first login with the full e-mail as username', async ({ target, playwright, basicAs, request, plugin }) => {
-    requireCapability(target, 'keycloakAdmin', 'creates a fresh Keycloak user for a first login');
+    requireCapability(target, 'keycloakUsers', 'creates a fresh Keycloak user for a first login');
     const user = await createEphemeralUser(target, ['mlflow-users']);
     try {
       const lookup = () => request.get(`${target.mlflowUrl}${plugin.routes.getUser(user.email)}`, { headers: basicAs('admin') });
@@ -110,7 +110,7 @@ test.describe('login outcomes', () => {
   });
 
   test('[C13] a user in another group only is refused with "Authorization error: User is not allowed to login."', async ({ target, playwright, plugin }) => {
-    requireCapability(target, 'keycloakAdmin', 'creates a user in an unrelated group');
+    requireCapability(target, 'keycloakUsers', 'creates a user in an unrelated group');
     const kc = await keycloakAdmin(target);
     const groupName = `other-team-${Date.now()}`;
     const { id: groupId } = await kc.groups.create({ name: groupName });
@@ -131,7 +131,7 @@ test.describe('login outcomes', () => {
   });
 
   test('[C13, C28] group membership decides: a user in no group is refused, and let in once added to mlflow-users', async ({ target, playwright }) => {
-    requireCapability(target, 'keycloakAdmin', 'changes group membership of a fresh user');
+    requireCapability(target, 'keycloakUsers', 'changes group membership of a fresh user');
     const user = await createEphemeralUser(target, []);
     try {
       const first = await playwright.request.newContext();

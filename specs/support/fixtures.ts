@@ -9,6 +9,7 @@ import { basicAuth, recordMintedToken } from './mlflow-api.ts';
 import { secretLedgerFile } from '../../provision/secret-ledger.ts';
 import { browserLogin } from './browser-login.ts';
 import { pluginOf, type PluginAdapter } from './plugin.ts';
+import { unmetNeeds } from './claims.ts';
 import { loadTokens, sessionCookieHeader, storageStateFile } from './run-state.ts';
 
 export interface PythonResult {
@@ -37,6 +38,11 @@ interface Fixtures {
   loginAs: (page: Page, personaKey: string) => Promise<Persona>;
 }
 
+interface AutoFixtures {
+  /** Skips a check whose `needs(...)` the target does not meet, before anything of it runs. */
+  capabilities: void;
+}
+
 interface WorkerFixtures {
   target: TargetDescriptor;
   /** The contracts of the plugin generation under test (routes, answers, messages). */
@@ -49,9 +55,15 @@ function cleanEnvironment(): Record<string, string> {
   ) as Record<string, string>;
 }
 
-export const test = base.extend<Fixtures, WorkerFixtures>({
+export const test = base.extend<Fixtures & AutoFixtures, WorkerFixtures>({
   target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
   plugin: [async ({ target }, use) => use(pluginOf(target)), { scope: 'worker' }],
+
+  capabilities: [async ({ target }, use, testInfo) => {
+    const reason = unmetNeeds(target, testInfo.annotations);
+    testInfo.skip(!!reason, reason);
+    await use();
+  }, { auto: true }],
 
   // a token made in the browser (the UI's "Create access key") goes into the stack's secret ledger as it arrives
   context: async ({ context, target }, use) => {

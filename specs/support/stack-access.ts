@@ -42,9 +42,15 @@ export function s3Client(target: TargetDescriptor): { s3: S3Client; bucket: stri
   };
 }
 
-/** The Keycloak admin REST client on the target's realm (capability `keycloakAdmin`). */
+/**
+ * The Keycloak admin REST client on the target's realm (capability `keycloakAdmin`, or `keycloakUsers` for users and
+ * groups): the master realm's admin, or the realm-scoped admin a remote target names.
+ */
 export async function keycloakAdmin(target: TargetDescriptor) {
-  const kc = await adminClient(target.keycloakUrl, { username: 'admin', password: secrets(target).keycloakAdmin! });
+  const login = target.keycloakAdminLogin ?? { realm: 'master', username: 'admin' };
+  const password = secrets(target).keycloakAdmin;
+  if (!password) throw new Error(`the ${target.target} target gives no Keycloak admin password`);
+  const kc = await adminClient(target.keycloakUrl, { username: login.username, password }, login.realm);
   kc.setConfig({ realmName: target.realm });
   return kc;
 }
