@@ -130,3 +130,52 @@ export async function configureRealm(inputs: RealmInputs): Promise<void> {
     }
   }
 }
+
+/**
+ * What differs between the live realm and the description configureRealm applies: the realm, the `groups` scope and
+ * its mapper, client `mlflow` (kind, secret, redirect URI, grants, scope), the groups and the personas' groups. Empty
+ * when the realm matches. A provision that reuses a cluster checks this instead of trusting its record.
+ */
+export async function realmDrift(inputs: RealmInputs): Promise<string[]> {
+  const { realm: r } = inputs;
+  const drift: string[] = [];
+  const kc = await adminClient(inputs.baseUrl, inputs.admin);
+  if (!(await kc.realms.findOne({ realm: r.realm }))) return [`realm ${r.realm} does not exist`];
+  kc.setConfig({ realmName: r.realm });
+  const scope = (await kc.clientScopes.find()).find((s) => s.name === r.groupsScope.name);
+  if (!scope) drift.push(`client scope ${r.groupsScope.name} does not exist`);
+  else {
+    const m = r.groupsScope.mapper;
+    const mapper = (await kc.clientScopes.listProtocolMappers({ id: scope.id! })).find((x) => x.name === m.name);
+    const want = { 'claim.name': m.claim, 'full.path': String(m.fullPath), 'id.token.claim': String(m.idToken), 'access.token.claim': String(m.accessToken), 'userinfo.token.claim': String(m.userinfo) };
+    if (!mapper) drift.push(`mapper ${m.name} of scope ${r.groupsScope.name} does not exist`);
+    else for (const [k, v] of Object.entries(want)) if (mapper.config?.[k] !== v) drift.push(`mapper ${m.name}: ${k} is ${mapper.config?.[k] ?? '(unset)'}, not ${v}`);
+  }
+  const c = r.client;
+  const [client] = await kc.clients.find({ clientId: c.clientId });
+  if (!client) drift.push(`client ${c.clientId} does not exist`);
+  else {
+    if (client.publicClient !== !c.confidential) drift.push(`client ${c.clientId} is ${client.publicClient ? 'public' : 'confidential'}`);
+    if (JSON.stringify(client.redirectUris ?? []) !== JSON.stringify([inputs.redirectUri])) drift.push(`client ${c.clientId} redirect URIs are ${(client.redirectUris ?? []).join(', ') || '(none)'}`);
+    if (!!client.directAccessGrantsEnabled !== c.directAccessGrantsEnabled) drift.push(`client ${c.clientId} direct access grants ${client.directAccessGrantsEnabled ? 'on' : 'off'}`);
+    const secret = c.confidential ? (await kc.clients.getClientSecret({ id: client.id! })).value : undefined;
+    const wantSecret = c.secretRotated ? rotatedSecret(inputs.clientSecret) : inputs.clientSecret;
+    if (c.confidential && secret !== wantSecret) drift.push(`client ${c.clientId} has another secret`);
+    if (scope && r.groupsScope.attachAs !== 'none') {
+      const attached = r.groupsScope.attachAs === 'default' ? await kc.clients.listDefaultClientScopes({ id: client.id! }) : await kc.clients.listOptionalClientScopes({ id: client.id! });
+      if (!attached.some((s) => s.id === scope.id)) drift.push(`scope ${r.groupsScope.name} is not a ${r.groupsScope.attachAs} scope of client ${c.clientId}`);
+    }
+  }
+  const groups = await kc.groups.find({ max: 1000 });
+  for (const g of r.groups) if (!groups.some((x) => x.name === g.name)) drift.push(`group ${g.name} does not exist`);
+  for (const p of r.personas) {
+    const [user] = await kc.users.find({ username: p.username, exact: true });
+    if (!user) {
+      drift.push(`persona ${p.username} does not exist`);
+      continue;
+    }
+    const has = (await kc.users.listGroups({ id: user.id! })).map((g) => g.name).sort();
+    if (JSON.stringify(has) !== JSON.stringify([...p.groups].sort())) drift.push(`persona ${p.username} is in ${has.join(', ') || 'no group'}, not ${p.groups.join(', ') || 'no group'}`);
+  }
+  return drift;
+}
