@@ -42,7 +42,7 @@ test('log personas in and mint their access tokens', async ({ target }) => {
     }
     const ctx = await playwrightRequest.newContext();
     const flow = await oidcLogin(ctx, target, { username: p.username, password: passwordOf(target, p) });
-    expect(flow.loggedIn, `${p.username} could not log in`).toBe(true);
+    expect(flow.loggedIn, `${p.username} could not log in: ${flow.outcome}`).toBe(true);
     tokens[p.key] = await createAccessToken(ctx, target, p.email);
     await ctx.storageState({ path: storageStateFile(p.key) });
     await ctx.dispose();

@@ -56,8 +56,9 @@ test.describe('metrics', () => {
       return m.reduce((sum, x) => sum + Number(x[1]), 0);
     };
     const res = await request.get(`${target.mlflowUrl}/metrics`);
-    expect(res.status()).toBe(200);
-    expect(res.headers()['content-type']).toContain('text/plain');
+    const served = `GET /metrics → ${res.status()} ${res.headers()['content-type'] ?? '(no content type)'}`;
+    expect(res.status(), served).toBe(200);
+    expect(res.headers()['content-type'], served).toContain('text/plain');
     const body = await res.text();
     expect(body).toMatch(/^# TYPE mlflow_http_request_duration_seconds histogram$/m);
     const before = await total();
@@ -73,11 +74,11 @@ test.describe('host validation', () => {
     // with credentials: from plugin 6.0 on, authentication runs before MLflow's Host check
     const res = await request.get(`${direct}/api/2.0/mlflow/experiments/search?max_results=1`, { headers: { ...basicAs('user1'), Host: 'evil.example.net' } });
     const rejected = res.status() === 403 && (await res.text()).includes('Invalid Host header');
+    observeDifference('allowed-hosts-wildcard', rejected, `Host evil.example.net → ${res.status()}`);
     // the allowed hosts the running server process was given: buun-stack's list ends with `*`
     const allowed = environOf(runningServer(target).pid, 'MLFLOW_SERVER_ALLOWED_HOSTS') ?? '';
     test.info().annotations.push({ type: 'evidence', description: `the server process runs with MLFLOW_SERVER_ALLOWED_HOSTS=${allowed}` });
-    expect(allowed.split(',')).toContain('*');
-    observeDifference('allowed-hosts-wildcard', rejected, `Host evil.example.net → ${res.status()}`);
+    expect(allowed.split(','), 'the allowed hosts of the running server').toContain('*');
   });
 });
 

@@ -144,7 +144,7 @@ export class Workspace {
       const ctx = await playwrightRequest.newContext();
       contexts.push(ctx);
       const flow = await oidcLogin(ctx, target, { username, password });
-      expect(flow.loggedIn, `${username} could not log in`).toBe(true);
+      expect(flow.loggedIn, `${username} could not log in: ${flow.outcome}`).toBe(true);
       return ctx;
     };
     const session = await login();
@@ -170,7 +170,7 @@ export class Workspace {
       const ctx = await playwrightRequest.newContext();
       contexts.push(ctx);
       const flow = await oidcLogin(ctx, target, { username: p.username, password: passwordOf(target, p) });
-      expect(flow.loggedIn, `${p.username} could not log in`).toBe(true);
+      expect(flow.loggedIn, `${p.username} could not log in: ${flow.outcome}`).toBe(true);
       return ctx;
     };
     const headers = opts.token === false ? {} : basicAuth(p.email, this.personas.tokenOf(key));
