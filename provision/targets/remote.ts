@@ -35,8 +35,9 @@ const RemoteEnv = z.object({
 });
 
 /** Builds the descriptor of an existing deployment (e.g. staging) from the environment. */
-export async function describeRemote(python: string, env: NodeJS.ProcessEnv = process.env): Promise<TargetDescriptor> {
-  const r = RemoteEnv.safeParse(env);
+export async function describeRemote(python: string, env: NodeJS.ProcessEnv = process.env, packageVersions: (python: string) => Promise<Record<string, string>> = readVersions): Promise<TargetDescriptor> {
+  // a variable set to nothing (an unset CI variable) is not set
+  const r = RemoteEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
   if (!r.success) {
     const key = String(r.error.issues[0]!.path[0]);
     throw new HarnessError(`The remote target needs ${key} (${r.error.issues[0]!.message})`,
@@ -77,7 +78,7 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     pins: {
       ...pinsOf(set, describeStack(harnessEnv, set)),
       // a remote server's packages cannot be read from here: these are the pin set's, as built, in the client's Python
-      versions: await readVersions(python),
+      versions: await packageVersions(python),
       versionsSource: `not read from the server: the pin set's packages as built, in the client's Python (${python})`,
     },
     personas,
