@@ -116,9 +116,10 @@ export function judgeClaim(claim: Claim, checks: CheckRecord[], ctx: JudgeContex
       for (const p of g.checks ?? []) {
         const named = checks.filter((c) => matchesCheck(p, c.id));
         if (named.length === 0) problems.push(`${claim.id}: conformance/gaps.yaml declares check ${p}, which does not exist: remove the declaration`);
-        else if (!named.some(isGap)) problems.push(`${claim.id}: conformance/gaps.yaml declares check ${p} as not running, but it ran: remove the declaration`);
+        // (a check that does not apply to this target neither runs nor makes a gap: the declaration is moot here)
+        else if (!named.some(isGap) && named.some((c) => c.status !== 'skipped')) problems.push(`${claim.id}: conformance/gaps.yaml declares check ${p} as not running, but it ran: remove the declaration`);
       }
-      if (!g.checks && checks.length > 0 && gapChecks.length === 0) problems.push(`${claim.id}: conformance/gaps.yaml declares the claim's checks as not running, but they ran: remove the declaration`);
+      if (!g.checks && gapChecks.length === 0 && checks.some((c) => c.status !== 'skipped')) problems.push(`${claim.id}: conformance/gaps.yaml declares the claim's checks as not running, but they ran: remove the declaration`);
     }
   }
   return { verdict, gaps, unverifiedDifferences: unverified, observed: [...observed], problems };

@@ -66,6 +66,9 @@ test('a stale gap declaration fails the run: the check now runs, or no longer ex
   const j = judgeClaim(claim, [apiPassed, { ...uiSkipped, status: 'passed', skipReason: undefined }], ctx({ gaps }));
   expect(j.verdict).toBe('passed');
   expect(j.problems).toEqual([expect.stringContaining('as not running, but it ran'), expect.stringContaining('ui/gone.browser#old, which does not exist')]);
+  // on a target where the declared check does not apply (not-applicable), the declaration is not stale
+  const na = { ...uiSkipped, skipReason: 'not-applicable: the remote target has no keycloakAdmin access' };
+  expect(judgeClaim(claim, [apiPassed, na], ctx({ target: 'remote', gaps: [{ claim: 'C17', checks: [uiSkipped.id], reason: 'UI checks for this generation not written yet' }] })).problems).toEqual([]);
 });
 
 test('gap declarations apply by plugin range (PEP 440) and target; the shipped file parses', () => {
