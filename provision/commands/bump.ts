@@ -29,6 +29,7 @@ export async function bump(args: string[]): Promise<number> {
   for (const s of sides) info(`Pin set ${describePinSet(s.set)}`);
   const started = Date.now();
   const dirs: string[] = [];
+  const codes: number[] = [];
   for (const [i, s] of sides.entries()) {
     const dir = join(reportsDir, 'bump', `${i === 0 ? 'from' : 'to'}`);
     rmSync(dir, { recursive: true, force: true });
@@ -46,8 +47,14 @@ export async function bump(args: string[]): Promise<number> {
       throw new HarnessError(`The suite on ${s.sel} wrote no conformance report (exit ${code}): nothing to judge`, 'see the output above', UNJUDGED);
     }
     info(`suite on ${s.sel}: exit ${code}`);
+    codes.push(code);
   }
-  const report = diffReports(readConformance(join(dirs[0]!, 'conformance.json')), readConformance(join(dirs[1]!, 'conformance.json')));
+  const [a, b] = dirs.map((d) => readConformance(join(d, 'conformance.json')));
+  const report = diffReports(a!, b!);
+  // npm test records its outcome in the report after its search; a suite that ended otherwise cannot be judged
+  for (const [i, r] of [a!, b!].entries()) {
+    if (r.run?.exitCode === undefined) report.unjudged[i === 0 ? 'from' : 'to'].push(`npm test ended (exit ${codes[i]}) before it recorded its outcome`);
+  }
   // every package of the two images, from their locks (the reports carry only the ones that matter most)
   const [lockA, lockB] = sides.map((s) => lockFile(s.set));
   if (existsSync(lockA!) && existsSync(lockB!)) {
