@@ -11,6 +11,8 @@ import { checkId, isGap, judgeClaim, notApplicable, VERDICTS, type CheckRecord, 
 const PERMISSION_CLAIMS = ['C14', 'C15', 'C16'];
 
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
+/** At most 2,000 characters of an error: its start (the assertion) and its end (a client's final exception). */
+const clip = (s: string) => (s.length <= 2000 ? s : `${s.slice(0, 1000)}\n…\n${s.slice(-1000)}`);
 
 /** How the run itself went, apart from the claims: a run whose setup failed or that hit an error cannot be judged. */
 export interface RunInfo {
@@ -142,7 +144,7 @@ export default class ConformanceReporter implements Reporter {
       evidence: annotated('evidence'),
       observations: annotated('observation'),
       ...(skip ? { skipReason: skip } : !result ? { skipReason: 'did not run (a project it depends on failed, or the run stopped first)' } : {}),
-      ...(message ? { error: message.split('\n')[0]!, message: message.slice(0, 2000) } : {}),
+      ...(message ? { error: message.split('\n')[0]!, message: clip(message) } : {}),
     };
   }
 }

@@ -24,7 +24,7 @@ export interface CheckRecord {
   skipReason?: string;
   /** First line of the error. */
   error?: string;
-  /** The error message (colour codes removed, at most 2,000 characters): what controls match their reasons against. */
+  /** The error message (colour codes removed; past 2,000 characters its first and last 1,000): what controls match their reasons against. */
   message?: string;
 }
 
