@@ -29,7 +29,13 @@ export function rotatedSecret(secret: string): string {
 /** An admin API client logged in through `admin-cli` of `loginRealm` (master, or the realm of a realm-scoped admin). */
 export async function adminClient(baseUrl: string, admin: { username: string; password: string }, loginRealm = 'master'): Promise<Admin> {
   const kc = new KcAdminClient({ baseUrl, realmName: loginRealm });
-  await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
+  try {
+    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
+  } catch (e) {
+    // the client's own message for an answer without a JSON body is "Unable to determine error message": say what came
+    const status = (e as { response?: { status?: number } }).response?.status;
+    throw new Error(`Keycloak admin login at ${baseUrl} (realm ${loginRealm}) failed${status ? `: HTTP ${status}` : ''}: ${(e as Error).message}`, { cause: e });
+  }
   if (kc.accessToken) recordSecret(`Keycloak admin token of ${admin.username}`, kc.accessToken);
   return kc;
 }
