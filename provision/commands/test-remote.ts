@@ -41,7 +41,8 @@ export function remoteEnvironment(d: TargetDescriptor, secrets: { personas: Reco
 
 /** A user of the realm with the realm-management roles for users and groups (no realm configuration), as staging would give one. */
 async function makeRealmAdmin(d: TargetDescriptor, masterPassword: string): Promise<{ username: string; password: string }> {
-  const kc = await adminClient(d.keycloakUrl, { username: 'admin', password: masterPassword });
+  // the local stack's Keycloak itself (this process does not trust the stack CA of the public URL)
+  const kc = await adminClient(d.internal?.keycloakUrl ?? d.keycloakUrl, { username: 'admin', password: masterPassword });
   kc.setConfig({ realmName: d.realm });
   const password = randomPassword();
   recordSecret(`password of Keycloak realm admin ${REALM_ADMIN}`, password);
