@@ -35,6 +35,11 @@ export const TargetDescriptor = z.object({
     /** Where the MLflow server's command line came from: `harness` (its renderer) or `chart <version or folder>`. */
     serverSpec: z.string().optional(),
   }),
+  /**
+   * The platform profile (HARNESS_PLATFORM) the stack follows; what the local target runs other than it says,
+   * each with its reason; for k3d, what has and has not run of that target.
+   */
+  platform: z.object({ name: z.string(), localDeclared: z.array(z.string()).default([]), note: z.string().optional() }).optional(),
   personas: z.array(z.object({ key: z.string(), username: z.string(), email: z.string(), groups: z.array(z.string()) })),
   /** Python with the pinned mlflow client for the fixture scripts. */
   python: z.string(),
@@ -51,6 +56,8 @@ export const TargetDescriptor = z.object({
     /** Users and groups of the realm (make them, change memberships): a realm-scoped admin is enough. */
     keycloakUsers: z.boolean().default(false),
     cluster: z.boolean(),
+    /** /metrics is served (k3d: buun-stack's ServiceMonitor, only where kube-prometheus-stack is installed). */
+    metrics: z.boolean().default(true),
   }),
   /** Who the specs log in to Keycloak's admin API as (its password is `keycloakAdmin` in the secrets file): the master
    * realm's admin (local, k3d) or a realm-scoped admin the environment names (remote). */

@@ -87,7 +87,7 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     // Chromium trusts a private CA through an NSS database in its own HOME
     ...(e.HARNESS_CA_CERT ? { browserHome: await createBrowserHome(join(state, 'browser-home'), e.HARNESS_CA_CERT) } : {}),
     // users and groups of the realm only with a realm-scoped admin the environment names; never the realm's configuration
-    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, keycloakUsers: !!realmAdmin, cluster: false },
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, keycloakUsers: !!realmAdmin, cluster: false, metrics: true },
     ...(realmAdmin ? { keycloakAdminLogin: { realm: e.KEYCLOAK_REALM, username: realmAdmin.username } } : {}),
     logs: {},
   };

@@ -18,7 +18,7 @@ const local = {
     { key: 'user2', username: 'carol', email: 'carol@example.com', groups: ['mlflow-users'] },
     { key: 'outsider', username: 'mallory', email: 'mallory@example.com', groups: [] },
   ],
-  capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, keycloakUsers: true, cluster: false },
+  capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, keycloakUsers: true, cluster: false, metrics: true },
   logs: {},
 } as TargetDescriptor;
 const passwords = { personas: { alice: 'PwAlice0123456789', bob: 'PwBob0123456789', carol: 'PwCarol0123456789', mallory: 'PwMallory0123456789' } };
