@@ -27,6 +27,7 @@ const commands: Record<string, { describe: string; run: Command }> = {
   k3d: { describe: 'the k3d target on its own: plan (prints every command and manifest, no Docker needed) | up | down', run: async (a) => (await import('./commands/k3d.ts')).k3d(a) },
   bench: { describe: 'one npm test from no stack up, measured: reports/bench.json', run: async (a) => (await import('./commands/bench.ts')).bench(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
+  'test-remote': { describe: 'npm test with HARNESS_TARGET=remote against a local stack ([--keycloak-admin]): the remote target as a user meets it', run: async (a) => (await import('./commands/test-remote.ts')).testRemote(a) },
 };
 
 async function main(argv: string[]): Promise<number> {

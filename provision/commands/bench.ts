@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { HarnessError } from '../errors.ts';
@@ -17,15 +17,13 @@ const TARGETS = { npmTestSeconds: 90, suiteSeconds: 45, overheadRatio: 1.3 };
  */
 export async function bench(args: string[]): Promise<number> {
   await step('no stack up before measuring', () => teardownLocal());
+  const file = join(reportsDir, 'timings.json');
+  // an earlier run's figures must not pass for this one's (npm test writes none when provisioning fails)
+  rmSync(file, { force: true });
   const started = Date.now();
-  const r = await execa('npx', ['tsx', 'provision/cli.ts', 'test', ...args], { cwd: projectRoot, stdio: 'inherit', reject: false });
+  const r = await execa('npx', ['tsx', 'provision/cli.ts', 'test', ...args], { cwd: projectRoot, stdio: 'inherit', reject: false, env: { HARNESS_REPORT_DIR: reportsDir } });
   const npmTestSeconds = Math.round((Date.now() - started) / 100) / 10;
-  let t: Timings;
-  try {
-    t = JSON.parse(readFileSync(join(reportsDir, 'timings.json'), 'utf8')) as Timings;
-  } catch {
-    throw new HarnessError('npm test wrote no reports/timings.json', 'see its output above');
-  }
+  const t = readTimings(file, started);
   const slowest = Object.entries(t.components).filter(([k]) => !['realm', 'mlflow-migration', 'proxy'].includes(k)).sort((a, b) => b[1] - a[1])[0];
   const overheadRatio = slowest ? Math.round((t.provisionSeconds / slowest[1]) * 100) / 100 : null;
   const bench = {
@@ -48,4 +46,15 @@ export async function bench(args: string[]): Promise<number> {
   writeFileSync(join(reportsDir, 'bench.json'), `${JSON.stringify(bench, null, 2)}\n`);
   info(`\nBench: npm test ${seconds(npmTestSeconds * 1000)} (target ${TARGETS.npmTestSeconds}s), provision ${t.provisionSeconds}s, suite ${t.suiteSeconds}s (target ${TARGETS.suiteSeconds}s), teardown ${t.teardownSeconds}s; overhead ${overheadRatio} (target ≤ ${TARGETS.overheadRatio}; slowest ${slowest?.[0]} ${slowest?.[1]}s) — reports/bench.json`);
   return r.exitCode ?? 1;
+}
+
+/** The timings `npm test` wrote after `since` (ms since the epoch); an older file or none is an error naming it. */
+export function readTimings(file: string, since: number): Timings {
+  if (!existsSync(file)) throw new HarnessError(`npm test wrote no ${file}: it stopped before its suite ran`, 'see its output above');
+  if (statSync(file).mtimeMs < since) throw new HarnessError(`${file} is from an earlier run, not from this npm test`, 'see its output above');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Timings;
+  } catch (e) {
+    throw new HarnessError(`${file} is not JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
 }

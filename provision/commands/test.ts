@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LedgerFile } from '../local/ledger.ts';
 import { writeDiagnostics } from '../diagnostics.ts';
 import { execa } from 'execa';
-import { findLeaks, stackSecrets } from '../secret-scan.ts';
+import { scanOutputs, stackSecrets, type Leak, type Unsearched } from '../secret-scan.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { HarnessError } from '../errors.ts';
 import { projectRoot, stateDir } from '../paths.ts';
@@ -12,6 +12,7 @@ import { info, step } from '../progress.ts';
 import { deferInterrupts } from '../interrupts.ts';
 import { describeRemote } from '../targets/remote.ts';
 import { remotePython, selectedTarget } from './target.ts';
+import { SPEC_PROJECTS } from '../../conformance/run-scope.ts';
 
 /**
  * One command for CI: provision if needed, run the specs, and tear down what this command provisioned.
@@ -46,15 +47,20 @@ export async function test(args: string[]): Promise<number> {
     t0 = Date.now();
     const { code, output } = await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
     timings.suiteSeconds = since(t0);
-    const secrets = stackSecrets(stateDir(), descriptor.personas.map((p) => p.email));
-    const leaks = await step('search the run\'s outputs for the stack\'s secrets', () => findLeaks(secrets, [reportDir(), outputDir()], { 'the runner\'s output': output }));
-    for (const l of leaks) info(`✖ secret ${l.secret} appears in ${l.where}`);
+    // diagnostics first: they are among the outputs the search covers
     if (code !== 0) {
-      const d = writeDiagnostics(stateDir(), join(reportDir(), 'diagnostics'), outputDir(), secrets);
+      const d = writeDiagnostics(stateDir(), join(reportDir(), 'diagnostics'), outputDir(), stackSecrets(stateDir(), descriptor.personas.map((p) => p.email)));
       const down = Object.entries(d.components).filter(([, c]) => !c.running).map(([n]) => n);
       info(`Diagnostics in ${d.folder}/: ${d.failed === 'infrastructure' ? `the stack failed (not running: ${down.join(', ')})` : 'the stack was up: the product or a check failed'}; component log tails, the applied configuration and the failed checks' traces`);
     }
-    return leaks.length ? 1 : code;
+    // read after the run: the ledger holds every secret made during it (tokens, users' passwords, rotated secrets)
+    const secrets = stackSecrets(stateDir(), descriptor.personas.map((p) => p.email));
+    const scan = await step(`search the run's outputs for the stack's ${secrets.length} secrets`, () => scanOutputs(secrets, [reportDir(), outputDir()], { 'the runner\'s output': output }));
+    for (const l of scan.leaks) info(`✖ secret ${l.secret} appears in ${l.where}`);
+    for (const u of scan.unsearched) info(`✖ ${u.where} could not be searched for secrets: ${u.why}`);
+    const exitCode = scan.leaks.length || scan.unsearched.length ? 1 : code;
+    recordRunOutcome(join(reportDir(), 'conformance.json'), { exitCode, secretsFound: scan.leaks, unsearched: scan.unsearched });
+    return exitCode;
   } finally {
     if (ownStack && process.env.HARNESS_KEEP_STACK !== '1') {
       t0 = Date.now();
@@ -79,7 +85,7 @@ export interface Timings {
 }
 
 /** The stack's spec projects, unless the caller names projects. */
-export const SPEC_PROJECTS = ['setup', 'api', 'browser', 'realm', 'lifecycle', 'cluster'];
+export { SPEC_PROJECTS };
 
 /** Where Playwright writes its reports and results (as playwright.config.ts reads them). */
 const reportDir = () => resolve(projectRoot, process.env.HARNESS_REPORT_DIR ?? 'reports');
@@ -106,4 +112,15 @@ export async function specs(args: string[]): Promise<number> {
   const descriptor = readDescriptor(stateDir());
   if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
   return (await runPlaywright(args, descriptor.caCertPath)).code;
+}
+
+/**
+ * Adds what only `npm test` knows to the conformance report, after the search: the exit code and the secrets found in
+ * the outputs (names and places, never values). `bump` and `compare` read them: such a run cannot be judged.
+ */
+export function recordRunOutcome(file: string, outcome: { exitCode: number; secretsFound: Leak[]; unsearched: Unsearched[] }): void {
+  if (!existsSync(file)) return;
+  const report = JSON.parse(readFileSync(file, 'utf8')) as { run?: Record<string, unknown> };
+  report.run = { ...(report.run ?? {}), exitCode: outcome.exitCode, secretsFound: [...outcome.secretsFound, ...outcome.unsearched.map((u) => ({ secret: `(could not be searched: ${u.why})`, where: u.where }))] };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 }
