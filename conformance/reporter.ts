@@ -64,7 +64,11 @@ export default class ConformanceReporter implements Reporter {
     this.pins = project?.metadata?.pins;
     this.root = suite;
     const s = selection(config);
-    this.scope = wholeRun(s.projects, process.argv.slice(2), s.grep);
+    const shards = readMergedSummary();
+    // a merge of shards is the whole run when every shard is there (each ran its part of every project)
+    this.scope = shards
+      ? (shards.missing.length ? { whole: false, why: `shards ${shards.missing.join(', ')} of ${shards.total} missing` } : { whole: true })
+      : wholeRun(s.projects, process.argv.slice(2), s.grep);
   }
 
   onError(error: TestError): void {

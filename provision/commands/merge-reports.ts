@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { HarnessError } from '../errors.ts';
 import { projectRoot } from '../paths.ts';
 import { info } from '../progress.ts';
-import { EXPECTED_FILE, readShardRecord, summarizeShards, type ShardSummary } from '../shards.ts';
+import { EXPECTED_FILE, readShardRecord, shardFile, summarizeShards, type ShardSummary } from '../shards.ts';
 
 /**
  * `npm run merge-reports -- <dir>…`: the reports of `npm test -- --shard=i/n` runs (one folder each) merged into one
@@ -18,10 +18,16 @@ import { EXPECTED_FILE, readShardRecord, summarizeShards, type ShardSummary } fr
 export async function mergeReports(args: string[]): Promise<number> {
   const dirs = args.filter((a) => !a.startsWith('--')).map((d) => resolve(d));
   const out = resolve(projectRoot, process.env.HARNESS_REPORT_DIR ?? 'reports');
-  const records = dirs.map((dir) => ({ dir, record: readShardRecord(dir) }));
+  // a folder without a shard record (its runner never got that far) is a missing shard, named here
+  const records = dirs.flatMap((dir) => {
+    if (existsSync(shardFile(dir))) return [{ dir, record: readShardRecord(dir) }];
+    info(`✖ ${dir}: no shard.json (the shard did not run, or did not get as far as its checks): counted as missing`);
+    return [];
+  });
+  if (records.length === 0) throw new HarnessError('None of the folders holds a shard\'s reports', 'give the report folders written by `npm test -- --shard=i/n` (HARNESS_REPORT_DIR)', 2);
   const summary = summarizeShards(records);
   for (const c of summary.conflicts) info(`✖ ${c}`);
-  if (summary.conflicts.length) throw new HarnessError('The folders are not the shards of one run', 'give the report folders of one `npm test -- --shard=i/n` run, each once');
+  if (summary.conflicts.length) throw new HarnessError('The folders are not the shards of one run', 'give the report folders of one `npm test -- --shard=i/n` run, each once', 2);
 
   const blobs = mkdtempSync(join(tmpdir(), 'harness-blobs-'));
   try {
@@ -36,7 +42,7 @@ export async function mergeReports(args: string[]): Promise<number> {
     // the checks the whole run would have (each shard listed them against its stack): what a missing shard's
     // absence means, check by check
     const lists = records.map(({ dir }) => join(dir, EXPECTED_FILE)).filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8'));
-    if (new Set(lists).size > 1) throw new HarnessError('The shards list different checks (other pins, target or code)', 'give the report folders of one run');
+    if (new Set(lists).size > 1) throw new HarnessError('The shards list different checks (other pins, target or code)', 'give the report folders of one run', 2);
     const expectedFile = join(blobs, '..', `${basename(blobs)}-expected.json`);
     writeFileSync(expectedFile, lists[0] ?? '[]');
     mkdirSync(out, { recursive: true });
@@ -50,6 +56,10 @@ export async function mergeReports(args: string[]): Promise<number> {
       env: { HARNESS_REPORT_DIR: out, HARNESS_SHARDS: JSON.stringify(summary), HARNESS_EXPECTED_CHECKS: expectedFile },
     });
     rmSync(expectedFile, { force: true });
+    // where each shard's time went; the run's wall time is its slowest shard's
+    const shards = records.map(({ record }) => ({ shard: record.shard.current, ...record.seconds })).sort((a, b) => a.shard - b.shard);
+    const wall = Math.max(...shards.map((x) => (x.provision ?? 0) + (x.suite ?? 0) + (x.teardown ?? 0)));
+    writeFileSync(join(out, 'timings.json'), `${JSON.stringify({ sharded: { total: summary.total, missing: summary.missing, shards, wallSeconds: Math.round(wall * 10) / 10 } }, null, 2)}\n`);
     report(summary);
     if (summary.missing.length || summary.failed.some((f) => /error|not-run/.test(f.how))) return 2;
     return r.exitCode === 0 && summary.failed.length === 0 ? 0 : 1;

@@ -77,7 +77,8 @@ export default defineConfig({
   expect(claim(whole.report, 'C01').checks.map((c) => c.title).sort()).toEqual(['[C01] one', '[C01] two']);
   expect(claim(whole.report, 'C02')).toMatchObject({ verdict: 'passed' });
 
-  const half = await merged([shardDirs[0]!], join(dir, 'half'));
+  // the second shard's folder is named but holds nothing (its runner failed before its checks)
+  const half = await merged([shardDirs[0]!, join(dir, 'no-such-shard')], join(dir, 'half'));
   expect(half.code, 'a missing shard: the run cannot be judged').toBe(2);
   expect(half.report.problems).toContain('shard 2/2 is missing: its checks did not run');
   const verdicts = ['C01', 'C02'].map((id) => claim(half.report, id).verdict);
