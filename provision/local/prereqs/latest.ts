@@ -165,7 +165,7 @@ export async function ensureLatest(): Promise<void> {
   const inputs = inputsKey();
   let r = readLatest(cache, asOf);
   const fresh = !r || r.index !== index || r.inputs !== inputs;
-  if (r && fresh) info(`The pin set latest as of ${asOf} was resolved ${r.index !== index ? `from another index (${r.index})` : 'for other base images, adapters or installer'}: resolving it again.`);
+  if (r && fresh) info(`The pin set latest as of ${asOf} was resolved ${r.index !== index ? `from another index (${r.index})` : 'for other inputs (image/base-images.yaml, the adapters, the installer or the layer)'}: resolving it again.`);
   if (fresh) {
     const resolved = await step(`resolve the pin set ${LATEST}: the newest MLflow and mlflow-oidc-auth on ${index} that install together as of ${asOf}`, () => resolveLatest(cache, asOf, index, inputs));
     writeLatest(cache, resolved);
