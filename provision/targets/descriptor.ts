@@ -53,11 +53,17 @@ export const TargetDescriptor = z.object({
     database: z.boolean(),
     bucket: z.boolean(),
     serverLogs: z.boolean(),
+    /** The realm's configuration through Keycloak's admin API (clients, scopes, mappers, the client secret). */
     keycloakAdmin: z.boolean(),
+    /** Users and groups of the realm (make them, change memberships): a realm-scoped admin is enough. */
+    keycloakUsers: z.boolean().default(false),
     cluster: z.boolean(),
     /** /metrics is served (k3d: buun-stack's ServiceMonitor, only where kube-prometheus-stack is installed). */
     metrics: z.boolean().default(true),
   }),
+  /** Who the specs log in to Keycloak's admin API as (its password is `keycloakAdmin` in the secrets file): the master
+   * realm's admin (local, k3d) or a realm-scoped admin the environment names (remote). */
+  keycloakAdminLogin: z.object({ realm: z.string(), username: z.string() }).optional(),
   logs: z.record(z.string(), z.string()).default({}),
   /** Endpoints behind the proxy, for targets that expose them (local): checks of the database, bucket and raw server. */
   internal: z

@@ -10,7 +10,9 @@ import { loadLeaks, routeVerdict, type RouteOutcome } from '../../conformance/pe
 // route MLflow offers to read or change them. Each route is `denied`, `filtered` (answered without the data) or
 // `leaked` (the data was seen or the change was made); a leak passes only when declared in leaks.yaml. The user
 // calls through its OIDC session (as the UI does; the plugin resolves the same user and permissions as for its
-// access token, without hashing a token on every request).
+// access token, without hashing a token on every request). The owner is persona user1; the restricted user is a
+// Keycloak user of the check's own, or persona user2 on a target that gives no Keycloak access (remote); the admin
+// persona gives the NO_PERMISSIONS grants through MLflow's permission API (taken back from user2 at the end).
 
 const target = loadTarget();
 const leaks = loadLeaks();
@@ -57,9 +59,9 @@ async function audit(probes: Probe[], request: APIRequestContext, headers: Recor
 test.describe('bypass audit', () => {
   test('[C16] bypass audit: experiment, runs, logged models, artifacts, metrics, GraphQL and traces of an experiment the user has NO_PERMISSIONS on', async ({ sessionHeadersAs, sessionAs, python, tokenOf }) => {
     test.setTimeout(180_000);
-    const ws = new Workspace(target, 'bp');
-    ws.adminHeaders = () => sessionHeadersAs('admin');
+    const ws = new Workspace(target, 'bp', { sessionAs, sessionHeadersAs, tokenOf });
     const ownerCtx = await sessionAs('user1');
+    const adminCtx = await sessionAs('admin');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
       // the owner's experiment with a trace (real client), a run with a metric, a logged model and artifacts
@@ -76,7 +78,7 @@ test.describe('bypass audit', () => {
         expect((await ownerCtx.put(art(f), { data: content, headers: { 'Content-Type': 'text/plain' } })).status()).toBe(200);
       }
       const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
-      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
+      await grant(adminCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
 
       const expM = { 'the experiment name': name };
       const runM = { 'the run id': run };
@@ -126,10 +128,10 @@ test.describe('bypass audit', () => {
     }
   });
 
-  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on', async ({ sessionHeadersAs, sessionAs }) => {
-    const ws = new Workspace(target, 'bp');
-    ws.adminHeaders = () => sessionHeadersAs('admin');
+  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on', async ({ sessionHeadersAs, sessionAs, tokenOf }) => {
+    const ws = new Workspace(target, 'bp', { sessionAs, sessionHeadersAs, tokenOf });
     const ownerCtx = await sessionAs('user1');
+    const adminCtx = await sessionAs('admin');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
       const exp = String((await expectJson(await ownerCtx.post(u(`${API}/experiments/create`), { data: { name: `${ws.prefix}-src` }, headers: {} }))).experiment_id);
@@ -146,9 +148,9 @@ test.describe('bypass audit', () => {
       await expectJson(await ownerCtx.post(u(`${API}/model-versions/create`), { data: { name: prompt, source: 'dummy-source', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: 'mlflow.prompt.text', value: template }] }, headers: {} }));
 
       const actor = await ws.actor(['mlflow-users'], 'u', { token: false });
-      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
-      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'registered-models', ref: model }, 'NO_PERMISSIONS', {});
-      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'prompts', ref: prompt }, 'NO_PERMISSIONS', {});
+      await grant(adminCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
+      await grant(adminCtx, target, { kind: 'user', subject: actor.email, resource: 'registered-models', ref: model }, 'NO_PERMISSIONS', {});
+      await grant(adminCtx, target, { kind: 'user', subject: actor.email, resource: 'prompts', ref: prompt }, 'NO_PERMISSIONS', {});
 
       const modelM = { 'the model description': 'secret description' };
       const probes: Probe[] = [];
