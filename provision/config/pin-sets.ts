@@ -11,7 +11,7 @@ import { baseImageFor, baseImages, type BaseImage } from './base-images.ts';
 import { checkDate, IsoDate, resolveAsOf, today, type BuildDates } from './build-dates.ts';
 import { loadHarnessEnv } from './env.ts';
 import { LATEST, latestDir, latestDockerfile, latestLine, readLatest, uncoveredLine, type LatestResolution } from './latest.ts';
-import { compareVersions } from '../pypi/simple-index.ts';
+import { compareVersions } from '../versions/pep440.ts';
 import { StackOverrides } from './overrides.ts';
 import { dockerfilePath, parseDockerfilePins, type ImagePins } from './pins.ts';
 

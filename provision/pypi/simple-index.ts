@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HarnessError } from '../errors.ts';
+import { compareVersions, isFinalRelease } from '../versions/pep440.ts';
 
 /**
  * A package index's JSON simple API (PEP 691, with PEP 700's upload times): which releases of a project it serves.
@@ -41,31 +42,12 @@ export function fileVersion(filename: string, project: string): string | undefin
   return filename.toLowerCase().endsWith('.whl') ? m[1].split('-')[0] : m[1];
 }
 
-/** A final release (`3.17.2`, `1.0.post1`), as opposed to `3.18.0rc0`, `2.0.dev1` or a local `1.0+x`. */
-export const isFinal = (version: string) => /^\d+(\.\d+)*(\.post\d+)?$/.test(version);
-
-const parts = (v: string) => {
-  const [release = '', post] = v.split('.post');
-  return { release: release.split('.').map(Number), post: post === undefined ? -1 : Number(post) };
-};
-
-/** Orders final versions: negative when a is older than b. */
-export function compareVersions(a: string, b: string): number {
-  const x = parts(a);
-  const y = parts(b);
-  for (let i = 0; i < Math.max(x.release.length, y.release.length); i++) {
-    const d = (x.release[i] ?? 0) - (y.release[i] ?? 0);
-    if (d) return d;
-  }
-  return x.post - y.post;
-}
-
 /** The final, not entirely yanked releases among an index page's files, newest first. */
 export function releasesOf(project: string, files: z.infer<typeof SimpleProject>['files']): Release[] {
   const byVersion = new Map<string, { live: number; uploaded?: string }>();
   for (const f of files) {
     const v = fileVersion(f.filename, project);
-    if (!v || !isFinal(v)) continue;
+    if (!v || !isFinalRelease(v)) continue;
     const r = byVersion.get(v) ?? { live: 0 };
     if (f.yanked === undefined || f.yanked === false) r.live++;
     const t = f['upload-time'];

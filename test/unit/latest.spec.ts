@@ -33,7 +33,9 @@ const PAGES: Record<string, unknown> = {
       file('mlflow-3.17.1-py3-none-any.whl', '2026-10-13T09:00:14Z', true), file('mlflow-3.17.1.tar.gz', '2026-10-13T09:00:18Z'),
       // pre-releases
       file('mlflow-3.19.0rc0-py3-none-any.whl', '2026-11-28T00:00:00Z'), file('mlflow-3.19.0.dev1.tar.gz', '2026-11-28T00:00:00Z'),
-      file('mlflow-3.9.0-py3-none-any.whl', '2026-01-01T00:00:00Z'),
+      file('mlflow-3.9.0-py3-none-any.whl', '2026-01-01T00:00:00Z'), file('mlflow-3.9.0.post1.tar.gz', '2026-01-02T00:00:00Z'),
+      // a local version: not a release of the index's own
+      file('mlflow-3.19.0+cpu-py3-none-any.whl', '2026-11-29T00:00:00Z'),
     ],
   },
   'mlflow-oidc-auth': {
@@ -90,7 +92,7 @@ function checker(fail: { base?: Record<string, string>; layer?: Record<string, s
 
 test('the index client asks the JSON simple API and keeps final releases that are not entirely yanked, newest first', async () => {
   const mlflow = await listReleases('mlflow', index);
-  expect(versions(mlflow)).toEqual(['3.18.0', '3.17.2', '3.17.1', '3.9.0']);
+  expect(versions(mlflow)).toEqual(['3.18.0', '3.17.2', '3.17.1', '3.9.0.post1', '3.9.0']);
   expect(mlflow[0]).toEqual({ version: '3.18.0', uploaded: '2026-11-03T23:46:06Z' });
   expect(versions(await listReleases('mlflow_oidc_auth', index))).toEqual(['12.0.0', '11.0.2', '11.0.1', '5.6.1']);
   expect(served).toContain('/simple/mlflow-oidc-auth/ application/vnd.pypi.simple.v1+json');
