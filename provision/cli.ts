@@ -31,6 +31,9 @@ const commands: Record<string, { describe: string; run: Command }> = {
   'test-remote': { describe: 'npm test with HARNESS_TARGET=remote against a local stack ([--keycloak-admin]): the remote target as a user meets it', run: async (a) => (await import('./commands/test-remote.ts')).testRemote(a) },
 };
 
+/** Commands that never read a pin set: they do not resolve `latest` (a teardown must not wait on the package index). */
+const PIN_FREE = new Set(['status', 'teardown', 'compare', 'scenarios', 'drift']);
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const cmd = name ? commands[name] : undefined;
@@ -38,6 +41,12 @@ async function main(argv: string[]): Promise<number> {
     const list = Object.entries(commands).map(([k, v]) => `  ${k.padEnd(13)} ${v.describe}`).join('\n');
     process.stderr.write(`${name ? `Unknown command \`${name}\`.\n` : ''}Usage: npm run <command>\n${list}\n`);
     return 2;
+  }
+  // HARNESS_PINS=latest (or `bump … latest`) is resolved at run time, before the command loads it
+  if (!PIN_FREE.has(name!)) {
+    const { loadHarnessEnv } = await import('./config/env.ts');
+    const { LATEST } = await import('./config/latest.ts');
+    if (loadHarnessEnv().HARNESS_PINS === LATEST || (name === 'bump' && rest.includes(LATEST))) await (await import('./local/prereqs/latest.ts')).ensureLatest();
   }
   return cmd.run(rest);
 }

@@ -179,9 +179,12 @@ function pinLine(p: unknown): string {
     `${x.generation ? ` (generation ${String(x.generation)})` : ''}${x.python ? `, Python ${String(x.python)}` : ''}${x.chart ? `, chart ${String(x.chart)}` : ''}${x.appName ? `, app ${String(x.appName)}` : ''}`;
 }
 
+/** `latest`: what it resolved to and the upstream releases it passed over. */
+const upstreamOf = (p: unknown) => ((p ?? {}) as { upstream?: string[] }).upstream ?? [];
+
 function settingLines(p: unknown): string[] {
   const changes = ((p ?? {}) as { settingChanges?: { change: string; reason: string }[] }).settingChanges ?? [];
-  return changes.map((c) => `  - \`${c.change}\` — ${c.reason}`);
+  return [...changes.map((c) => `  - \`${c.change}\` — ${c.reason}`), ...upstreamOf(p).map((l) => `  - upstream: ${l}`)];
 }
 
 /** reports/bump.md: what the bump changed, the claims that got worse first. */
@@ -211,7 +214,7 @@ export function bumpHtml(r: BumpReport, title = 'What the bump changed'): string
     `<div${k.worse ? ' class="worse"' : ''}><b>${h(k.from)} → ${h(k.to)}</b> ${h(k.title)}<ul>${k.evidence.to.map((e) => `<li>now: ${h(e)}</li>`).join('')}${k.evidence.from.map((e) => `<li>was: ${h(e)}</li>`).join('')}</ul></div>`).join('')}</td></tr>`).join('\n');
   return `<!doctype html><meta charset="utf-8"><title>${h(title)}</title>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}tr.worse td{background:#fde2e2}div.worse b{color:#a00}p.unjudged{color:#a00}</style>
-<h1>${h(title)}</h1><p><b>from:</b> ${h(pinLine(r.from.pins))}<br><b>to:</b> ${h(pinLine(r.to.pins))}</p>
+<h1>${h(title)}</h1><p><b>from:</b> ${h(pinLine(r.from.pins))}${upstreamOf(r.from.pins).map((l) => `<br>&nbsp;&nbsp;upstream: ${h(l)}`).join('')}<br><b>to:</b> ${h(pinLine(r.to.pins))}${upstreamOf(r.to.pins).map((l) => `<br>&nbsp;&nbsp;upstream: ${h(l)}`).join('')}</p>
 ${[...r.unjudged.from.map((w) => `from: ${w}`), ...r.unjudged.to.map((w) => `to: ${w}`)].map((w) => `<p class="unjudged"><b>cannot be judged</b> — ${h(w)}</p>`).join('\n')}
 <table><tr><th>claim</th><th>from</th><th>to</th><th>checks</th></tr>
 ${rows}

@@ -34,6 +34,8 @@ export const TargetDescriptor = z.object({
     versionsSource: z.string().optional(),
     /** Where the MLflow server's command line came from: `harness` (its renderer) or `chart <version or folder>`. */
     serverSpec: z.string().optional(),
+    /** `latest`: what it resolved to and the newer upstream releases it passed over (one line each). */
+    upstream: z.array(z.string()).optional(),
   }),
   /**
    * The platform profile (HARNESS_PLATFORM) the stack follows; what the local target runs other than it says,
@@ -103,6 +105,7 @@ export function pinsOf(set: PinSet, desc: StackDescription): TargetDescriptor['p
     baseBuiltOn: set.dates.baseBuiltOn,
     builtOn: set.dates.builtOn,
     serverSpec: desc.serverSpec.from === 'chart' ? `chart ${desc.serverSpec.chart}` : 'harness',
+    ...(set.upstream ? { upstream: set.upstream } : {}),
   };
 }
 

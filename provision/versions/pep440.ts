@@ -39,3 +39,12 @@ export function inRange(version: string, range: string): boolean {
 export function compareVersions(a: string, b: string): number {
   return pep440.compare(a, b);
 }
+
+/**
+ * A final release: no pre-, dev- or local part (`3.17.2`, `1.0.post1`; not `3.18.0rc0`, `2.0.dev1`, `1.0+x`) —
+ * what `pip install` picks without `--pre`, and what `latest` considers.
+ */
+export function isFinalRelease(version: string): boolean {
+  const v = pep440.explain(version);
+  return v !== null && !v.is_prerelease && !v.is_devrelease && v.local === null;
+}

@@ -45,6 +45,17 @@ test('a claim that differs for another reason after the bump is shown, not as wo
   expect(diffReports(a, b).changed.map((c) => [c.claim, c.from, c.to, c.worse])).toEqual([['C13', 'differs', 'differs', false]]);
 });
 
+test('the `latest` side of a bump carries its upstream lines (what it resolved to, releases skipped or uncovered) under its pin line', () => {
+  const a = report('image/Dockerfile', [{ id: 'C02', verdict: 'passed', checks: [] }]);
+  const upstream = ['latest (https://pypi.org/simple/ as of 2026-12-05): MLflow 3.17.2 + mlflow-oidc-auth 11.0.2; skipped mlflow 3.18.0: mlflow-tracing==3.18.0 was not on the package index',
+    'mlflow-oidc-auth 12.0.0 (2026-12-01) has no adapter: add one in provision/plugin/ — latest runs 11.0.2, the newest release an adapter covers'];
+  const b: ConformanceReport = { ...report('latest', [{ id: 'C02', verdict: 'passed', checks: [] }]), pins: { name: 'latest', mlflow: '3.17.2', mlflowOidcAuth: '11.0.2', upstream } };
+  const md = bumpMarkdown(diffReports(a, b)).split('\n');
+  const to = md.findIndex((l) => l.startsWith('- **to:** `latest`'));
+  expect(md.slice(to + 1, to + 3)).toEqual(upstream.map((l) => `  - upstream: ${l}`));
+  expect(md.filter((l) => l.includes('upstream:'))).toHaveLength(2);
+});
+
 test('failed → failed is worse, and so is a new claim that fails; exit 1', () => {
   const a = report('x', [{ id: 'C16', verdict: 'failed', checks: [check('[C16] matrix', 'failed', { id: 'permissions/matrix.api#matrix-user-experiment', error: 'expected allowed' })] }]);
   const b = report('y', [

@@ -28,9 +28,9 @@ export function installPlan(set: PinSet) {
   };
 }
 
-/** The lock of a pin set on a Python minor, kept in the repository. */
+/** The lock of a pin set on a Python minor, kept in the repository (`latest`'s: in its folder under the cache). */
 export function lockFile(set: PinSet): string {
-  return join(locksDir, `mlflow-${set.pins.mlflow}+oidc-${set.pins.mlflowOidcAuth}+py${set.python}.txt`);
+  return join(set.lockDir ?? locksDir, `mlflow-${set.pins.mlflow}+oidc-${set.pins.mlflowOidcAuth}+py${set.python}.txt`);
 }
 
 const hash = (...parts: string[]) => {
@@ -135,9 +135,9 @@ export async function ensureLock(cache: string, set: PinSet, python: { path: str
   const scratch = join(cache, 'venv', `.resolve-${process.pid}`);
   const text = await step(`resolve pin set ${set.name} as built (base image as of ${set.dates.baseBuiltOn}, image as of ${set.dates.builtOn}; ${tool.name})`,
     () => resolveLock(set, python, tool, scratch));
-  mkdirSync(locksDir, { recursive: true });
+  mkdirSync(dirname(lock), { recursive: true });
   writeFileSync(lock, text);
-  info(`  wrote the lock ${lock} (commit it to make this pin set reproducible)`);
+  info(`  wrote the lock ${lock} ${set.lockDir ? `(${set.name} is resolved at run time: its lock stays in the cache, not in the repository)` : '(commit it to make this pin set reproducible)'}`);
   return lock;
 }
 
