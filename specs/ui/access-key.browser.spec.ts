@@ -24,8 +24,9 @@ test('[C17] access key: the user creates a key in the permissions UI — at most
     const label = await screens.step('access-key dialog', () => keys.open());
     observeDifference('ui-access-key-named-token', /^create access key$/i.test(label), `the control reads "${label}"`);
 
-    const refused = await screens.step('a day past one year is refused', () => keys.refuseTooLate());
-    test.info().annotations.push({ type: 'evidence', description: `C17: ${refused}` });
+    const refused = await screens.step('days past one year are refused', () => keys.refuseTooLate());
+    test.info().annotations.push({ type: 'evidence', description: `C17: ${refused.evidence}` });
+    observeDifference('ui-access-key-day-past-year', refused.dayPastLimit === 'refused', refused.evidence);
     const latest = await screens.step('the latest day allowed is chosen', () => keys.chooseLatest());
     const { token, expiresAt } = await screens.step('the key is shown', () => keys.request());
     test.info().annotations.push({ type: 'evidence', description: `C17: the dialog accepted ${latest} and showed a ${token.length}-character key expiring ${new Date(expiresAt).toISOString()}` });

@@ -107,7 +107,7 @@ class AccessKey implements AccessKeyDialog {
     return label;
   }
 
-  async refuseTooLate(): Promise<string> {
+  async refuseTooLate(): Promise<{ evidence: string; dayPastLimit: 'refused' }> {
     const { firstRefused, lastAllowed } = await yearLimit(this.page);
     const tooLate = await this.calendarDay(firstRefused);
     let how: string;
@@ -127,7 +127,7 @@ class AccessKey implements AccessKeyDialog {
     await expect(this.expiration).toHaveAttribute('aria-invalid', 'true');
     await expect(this.requestButton).toBeDisabled();
     await expect(this.accessKey).toHaveValue('');
-    return `${how}; a typed date two years ahead is marked invalid and "Request Token" is disabled`;
+    return { evidence: `${how}; a typed date two years ahead is marked invalid and "Request Token" is disabled`, dayPastLimit: 'refused' };
   }
 
   async chooseLatest(): Promise<string> {

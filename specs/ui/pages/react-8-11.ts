@@ -68,7 +68,7 @@ class NamedToken implements AccessKeyDialog {
     return this.expiration.evaluate((el) => ({ min: (el as unknown as DateInput).min, max: (el as unknown as DateInput).max }));
   }
 
-  async refuseTooLate(): Promise<string> {
+  async refuseTooLate(): Promise<{ evidence: string; dayPastLimit: 'refused' }> {
     const { min, max } = await this.bounds();
     const tooLate = dayAfter(max);
     await this.expiration.fill(tooLate);
@@ -76,7 +76,7 @@ class NamedToken implements AccessKeyDialog {
     await expect(this.dialog.getByText(message)).toBeVisible();
     await expect(this.createButton).toBeDisabled();
     await expect(this.secretField).toHaveCount(0);
-    return `the date field's maximum is ${max}; a typed ${tooLate} shows "${message}" and disables "Create token"`;
+    return { evidence: `the date field's maximum is ${max}; a typed ${tooLate} shows "${message}" and disables "Create token"`, dayPastLimit: 'refused' };
   }
 
   async chooseLatest(): Promise<string> {

@@ -28,8 +28,12 @@ export interface SignedIn {
 export interface AccessKeyDialog {
   /** Opens it from the page a logged-in user lands on; returns the label of the control that opened it. */
   open(): Promise<string>;
-  /** Enters a day after the limit (one year ahead); resolves with how the UI refused it, fails when a key was issued. */
-  refuseTooLate(): Promise<string>;
+  /**
+   * Enters days after the limit (one year ahead). Resolves with how the UI refused them and whether the first day past
+   * the limit was still issued a key (the UI lets it through and the server accepts it); fails when a day further
+   * ahead is issued a key.
+   */
+  refuseTooLate(): Promise<{ evidence: string; dayPastLimit: 'refused' | 'issued' }>;
   /** Chooses the latest day the dialog accepts; returns it (YYYY-MM-DD, as the browser counts days). */
   chooseLatest(): Promise<string>;
   /** Requests the key: resolves with the token the dialog shows and the expiry (epoch ms) the UI asked the server for. */
