@@ -5,8 +5,8 @@ import { basicAuth, expectJson, unique } from '../support/mlflow-api.ts';
 import { createEphemeralUser } from '../support/stack-access.ts';
 import { DATES } from './volatile.ts';
 
-/** An instant as the server wrote it (naive ISO timestamps are UTC). */
-const instant = (s: string) => Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
+/** An instant as the server wrote it (RFC 1123 or ISO; a naive ISO timestamp is UTC). */
+const instant = (s: string) => Date.parse(/^\d{4}-\d{2}-\d{2}[T ][\d:.]+$/.test(s) ? `${s}Z` : s);
 
 test('[C17] access key: the user creates a key in the permissions UI — at most one year ahead, shown once — and the real Python client logs a run with it as the Basic password of the full email', async ({ page, target, plugin, ui, screens, rest, python, sessionHeadersAs }) => {
   requireCapability(target, 'keycloakAdmin', 'creates a fresh Keycloak user: a new token replaces the previous one, so the shared personas must not get one');
