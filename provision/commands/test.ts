@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LedgerFile } from '../local/ledger.ts';
 import { writeDiagnostics } from '../diagnostics.ts';
@@ -12,6 +12,7 @@ import { info, step } from '../progress.ts';
 import { deferInterrupts } from '../interrupts.ts';
 import { describeRemote } from '../targets/remote.ts';
 import { remotePython, selectedTarget } from './target.ts';
+import { writeReportIndex } from '../report-index.ts';
 
 /**
  * One command for CI: provision if needed, run the specs, and tear down what this command provisioned.
@@ -44,6 +45,8 @@ export async function test(args: string[]): Promise<number> {
   const undefer = deferInterrupts((signal) => runner?.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
   try {
     t0 = Date.now();
+    // this run's UI screenshots only (specs/ui/screens.ts writes them)
+    rmSync(join(reportDir(), 'ui'), { recursive: true, force: true });
     const { code, output } = await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
     timings.suiteSeconds = since(t0);
     const secrets = stackSecrets(stateDir(), descriptor.personas.map((p) => p.email));
@@ -66,6 +69,7 @@ export async function test(args: string[]): Promise<number> {
     undefer();
     mkdirSync(reportDir(), { recursive: true });
     writeFileSync(join(reportDir(), 'timings.json'), `${JSON.stringify({ ...timings, reusedStack: !ownStack && target !== 'remote' }, null, 2)}\n`);
+    info(`Start page of this run: ${writeReportIndex(reportDir(), { title: 'npm test' })}`);
   }
 }
 
@@ -105,5 +109,7 @@ async function runPlaywright(args: string[], caCertPath: string | undefined, sta
 export async function specs(args: string[]): Promise<number> {
   const descriptor = readDescriptor(stateDir());
   if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
-  return (await runPlaywright(args, descriptor.caCertPath)).code;
+  const { code } = await runPlaywright(args, descriptor.caCertPath);
+  writeReportIndex(reportDir(), { title: 'npm run specs' });
+  return code;
 }
