@@ -54,13 +54,13 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** The reports present in a run's folder: the known ones first, then any other top-level HTML page. */
-export function presentReports(dir: string): { file: string; title: string }[] {
+/** The reports present in a run's folder: the known ones first, then any other top-level HTML page; each with its time. */
+export function presentReports(dir: string): { file: string; title: string; written: number }[] {
   const known = KNOWN_REPORTS.filter((r) => existsSync(join(dir, r.file)));
   const others = existsSync(dir)
     ? readdirSync(dir).filter((f) => f.endsWith('.html') && f !== 'index.html' && !known.some((k) => k.file === f)).map((f) => ({ file: f, title: f }))
     : [];
-  return [...known, ...others];
+  return [...known, ...others].map((r) => ({ ...r, written: statSync(join(dir, r.file)).mtimeMs }));
 }
 
 /** The screenshot gallery: ui/<pin set>/<check>/check.json and its images. */
@@ -89,7 +89,7 @@ function gallery(dir: string): string {
  * Writes `<dir>/index.html` and returns its path. `runs` names sub-runs (a bump's `bump/from`, `bump/to`) whose own
  * index pages it links.
  */
-export function writeReportIndex(dir: string, opts: { title?: string; runs?: { label: string; dir: string }[] } = {}): string {
+export function writeReportIndex(dir: string, opts: { title?: string; runs?: { label: string; dir: string }[]; since?: number } = {}): string {
   mkdirSync(dir, { recursive: true });
   const conformance = readJson<{ target?: string; pins?: Record<string, unknown>; generatedAt?: string; summary?: Record<string, number>; claims: Claim[] }>(join(dir, 'conformance.json'));
   const pins = conformance?.pins ?? {};
@@ -101,7 +101,10 @@ export function writeReportIndex(dir: string, opts: { title?: string; runs?: { l
         return `<tr><td><b>${h(c.id)}</b> ${h(c.text ?? '')}</td><td style="background:${COLOURS[c.verdict] ?? '#fff'}">${h(c.verdict)}</td><td>${h(counts || '—')}</td></tr>`;
       }).join('\n')}</table>`
     : '';
-  const reports = presentReports(dir);
+  // reports older than this run were written by earlier commands into the same folder: listed apart, with their time
+  const all = presentReports(dir);
+  const reports = all.filter((r) => !opts.since || r.written >= opts.since);
+  const earlier = all.filter((r) => opts.since && r.written < opts.since);
   const runs = (opts.runs ?? []).filter((r) => existsSync(join(r.dir, 'index.html')));
   const html = `<!doctype html><meta charset="utf-8"><title>${h(opts.title ?? 'Harness run')}</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
@@ -111,6 +114,7 @@ ${pinLine ? `<p>${pinLine}</p>` : ''}
 ${summary ? `<p>${summary}</p>` : ''}
 <h2>Reports</h2>
 <ul>${reports.map((r) => `<li><a href="${h(r.file)}">${h(r.title)}</a> <code>${h(r.file)}</code></li>`).join('')}${runs.map((r) => `<li><a href="${h(relative(dir, join(r.dir, 'index.html')))}">${h(r.label)}</a></li>`).join('')}</ul>
+${earlier.length ? `<p>Written by earlier commands into this folder:</p><ul>${earlier.map((r) => `<li><a href="${h(r.file)}">${h(r.title)}</a> <code>${h(r.file)}</code> (${h(new Date(r.written).toISOString())})</li>`).join('')}</ul>` : ''}
 ${claims}
 ${gallery(dir)}
 `;

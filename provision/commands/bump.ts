@@ -61,7 +61,7 @@ export async function bump(args: string[]): Promise<number> {
   const pairs = screenshotPairs(dirs[0]!, dirs[1]!, join(reportsDir, 'bump', 'ui-diff'));
   appendFileSync(join(reportsDir, 'bump.html'), screenshotSection(pairs, reportsDir, readShots(dirs[1]!).size));
   info(`UI screenshots: ${pairs.length} steps changed — reports/bump.html`);
-  writeReportIndex(reportsDir, { title: `Bump ${from} → ${to}`, runs: [{ label: `the suite on ${from}`, dir: dirs[0]! }, { label: `the suite on ${to}`, dir: dirs[1]! }] });
+  writeReportIndex(reportsDir, { title: `Bump ${from} → ${to}`, since: started, runs: [{ label: `the suite on ${from}`, dir: dirs[0]! }, { label: `the suite on ${to}`, dir: dirs[1]! }] });
   info(`Bump run took ${seconds(Date.now() - started)}.`);
   return report.changed.some((c) => c.worse) ? 1 : 0;
 }

@@ -25,6 +25,7 @@ export async function test(args: string[]): Promise<number> {
   const timings: Timings = { provisionSeconds: 0, suiteSeconds: 0, teardownSeconds: 0, components: {} };
   const since = (t: number) => Math.round((Date.now() - t) / 100) / 10;
   let t0 = Date.now();
+  const started = t0;
   if (target === 'remote') {
     descriptor = await describeRemote(await remotePython());
   } else if (target === 'k3d') {
@@ -69,7 +70,7 @@ export async function test(args: string[]): Promise<number> {
     undefer();
     mkdirSync(reportDir(), { recursive: true });
     writeFileSync(join(reportDir(), 'timings.json'), `${JSON.stringify({ ...timings, reusedStack: !ownStack && target !== 'remote' }, null, 2)}\n`);
-    info(`Start page of this run: ${writeReportIndex(reportDir(), { title: 'npm test' })}`);
+    info(`Start page of this run: ${writeReportIndex(reportDir(), { title: 'npm test', since: started })}`);
   }
 }
 
@@ -109,7 +110,8 @@ async function runPlaywright(args: string[], caCertPath: string | undefined, sta
 export async function specs(args: string[]): Promise<number> {
   const descriptor = readDescriptor(stateDir());
   if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
+  const started = Date.now();
   const { code } = await runPlaywright(args, descriptor.caCertPath);
-  writeReportIndex(reportDir(), { title: 'npm run specs' });
+  writeReportIndex(reportDir(), { title: 'npm run specs', since: started });
   return code;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
@@ -100,11 +100,13 @@ test('the start page: verdict per claim, links to the reports that exist (and on
     mkdirSync(join(dir, 'bump', 'from'), { recursive: true });
     writeFileSync(join(dir, 'bump', 'from', 'index.html'), '<p>');
     expect(presentReports(dir).map((r) => r.file)).toEqual(['conformance.md', 'conformance.json', 'permissions.html', 'something-new.html']);
-    const html = readFileSync(writeReportIndex(dir, { title: 'npm test', runs: [{ label: 'the suite on seed', dir: join(dir, 'bump', 'from') }, { label: 'absent', dir: join(dir, 'bump', 'to') }] }), 'utf8');
+    writeFileSync(join(dir, 'bench.json'), '{}');
+    utimesSync(join(dir, 'bench.json'), new Date('2026-01-01'), new Date('2026-01-01'));
+    const html = readFileSync(writeReportIndex(dir, { title: 'npm test', since: Date.parse('2026-06-01'), runs: [{ label: 'the suite on seed', dir: join(dir, 'bump', 'from') }, { label: 'absent', dir: join(dir, 'bump', 'to') }] }), 'utf8');
     expect(html).toContain('pin set <b>newest</b> — MLflow 3.17.2, mlflow-oidc-auth 11.0.2 (generation 8-11)');
     expect(html).toMatch(/<b>C26<\/b> permissions UI<\/td><td[^>]*>differs<\/td><td>2 passed<\/td>/);
     expect(html).toContain('href="permissions.html"');
-    expect(html).not.toContain('bench.json');
+    expect(html).toMatch(/Written by earlier commands into this folder:<\/p><ul><li><a href="bench.json">.*\(2026-01-01T00:00:00.000Z\)/);
     expect(html).toContain('href="bump/from/index.html"');
     expect(html).not.toContain('absent');
     expect(html).toContain('src="ui/newest/C26-groups/01-groups-list.png"');
