@@ -65,6 +65,8 @@ export interface ReplacedInit {
 }
 
 export interface Declarations {
+  pod: PodDeclaration[];
+  podMounts: MountDeclaration[];
   substitutions: Substitution[];
   statePaths: StatePath[];
   /** Variables whose values are secrets on both sides: compared as present on both sides, never shown. */
@@ -74,7 +76,43 @@ export interface Declarations {
   replacedInits: ReplacedInit[];
 }
 
+/** Pod settings the local target does not enforce on its MLflow process, with the reason. */
+export interface PodDeclaration {
+  id: string;
+  reason: string;
+  /** Row keys (`securityContext.runAsUser`) or their prefixes (`resources`). */
+  keys: string[];
+}
+
+/** A volume the chart mounts into the container, and why the local target needs no such place. */
+export interface MountDeclaration {
+  id: string;
+  reason: string;
+  path: string;
+  /** The volume's kind (and name): `emptyDir`, `configMap mlflow-…`. */
+  source: string;
+}
+
 export const DECLARED: Declarations = {
+  pod: [
+    {
+      id: 'local-process',
+      reason: 'MLflow runs as a plain process of the harness\'s user, not in a container: no user switch, capability set, privilege or seccomp setting of its own (its files are the state folder\'s)',
+      keys: ['podSecurityContext', 'securityContext.runAsUser', 'securityContext.runAsGroup', 'securityContext.runAsNonRoot', 'securityContext.allowPrivilegeEscalation', 'securityContext.privileged', 'securityContext.capabilities', 'securityContext.seccompProfile'],
+    },
+    { id: 'no-cgroup-limits', reason: 'the local process gets no CPU or memory limit (the machine is shared by the stack\'s processes and the checks)', keys: ['resources'] },
+    { id: 'readiness-wait', reason: 'the local target waits for /health before it declares MLflow ready; nothing restarts the process', keys: ['livenessProbe', 'readinessProbe', 'startupProbe'] },
+    { id: 'loopback', reason: 'the local process listens on a free loopback port behind the TLS proxy', keys: ['ports'] },
+    { id: 'no-cluster-api', reason: 'no Kubernetes API: nothing for a service account to reach', keys: ['serviceAccount'] },
+  ],
+  podMounts: [
+    {
+      id: 'tmp-emptydir',
+      reason: 'the chart\'s scratch /tmp (1.10.0+): the local process uses the machine\'s /tmp, and the /tmp paths the settings name are under the state folder; it matters only with a read-only root, which has its own row',
+      path: '/tmp',
+      source: 'emptyDir',
+    },
+  ],
   substitutions: [
     {
       id: 'public-port',

@@ -35,13 +35,34 @@ interface ContainerSpecRaw {
   args?: string[];
   env?: EnvVarSpec[];
   envFrom?: EnvFromSpec[];
-  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
+  securityContext?: Record<string, unknown>;
+  resources?: Record<string, unknown>;
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  livenessProbe?: Record<string, unknown>;
+  readinessProbe?: Record<string, unknown>;
+  startupProbe?: Record<string, unknown>;
 }
 
 interface PodSpecRaw {
   containers?: ContainerSpecRaw[];
   initContainers?: ContainerSpecRaw[];
-  volumes?: { name: string; configMap?: { name?: string }; secret?: { secretName?: string } }[];
+  volumes?: ({ name: string; configMap?: { name?: string }; secret?: { secretName?: string } } & Record<string, unknown>)[];
+  securityContext?: Record<string, unknown>;
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+}
+
+/** The pod around the `mlflow` container: what runs it, with which limits, checks, ports and writable places. */
+export interface ChartPod {
+  serviceAccount: string;
+  podSecurityContext: Record<string, unknown>;
+  securityContext: Record<string, unknown>;
+  resources: Record<string, unknown>;
+  ports: string[];
+  probes: Record<string, unknown>;
+  /** The container's mounts, each with the kind of volume behind it (`emptyDir`, `configMap x`, …). */
+  mounts: { path: string; volume: string; source: string; readOnly: boolean }[];
 }
 
 /** Where a variable of the container's environment comes from. */
@@ -103,12 +124,17 @@ export interface ChartSpec {
     unrenderedEnvFrom: UnrenderedEnvFrom[];
   };
   initContainers: InitContainer[];
+  /** The pod around the container (chart-parity compares it as `pod` rows). */
+  pod: ChartPod;
 }
 
-/** Parses the multi-document output of `helm template`; empty documents are skipped. */
+/**
+ * Parses the multi-document output of `helm template`; empty documents are skipped. YAML 1.1, as Helm and the
+ * Kubernetes tools read it: a chart's `defaultMode: 0777` is octal (511), not the decimal 777 of YAML 1.2.
+ */
 export function parseManifest(text: string): K8sObject[] {
   const out: K8sObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseAllDocuments(text, { version: '1.1' })) {
     if (doc.errors.length > 0) throw new HarnessError(`The rendered manifest is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
     const value: unknown = doc.toJS();
     if (value && typeof value === 'object' && !Array.isArray(value)) out.push(value as K8sObject);
@@ -270,8 +296,26 @@ export function extractChartSpec(docs: K8sObject[], containerName = 'mlflow'): C
     const c = pod?.containers?.find((x) => x.name === containerName);
     if (!pod || !c) continue;
     const { env, unrenderedEnvFrom } = resolveEnv(c, docs);
+    const volumeSource = (name: string) => {
+      const v = (pod.volumes ?? []).find((x) => x.name === name);
+      if (!v) return 'missing';
+      const kind = Object.keys(v).find((k) => k !== 'name') ?? '?';
+      const ref = v.configMap?.name ?? v.secret?.secretName;
+      return ref ? `${kind} ${ref}` : kind;
+    };
+    const probes: Record<string, unknown> = {};
+    for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) if (c[k]) probes[k] = c[k];
     return {
       deployment: d.metadata?.name ?? '',
+      pod: {
+        serviceAccount: pod.serviceAccountName ?? 'default',
+        podSecurityContext: pod.securityContext ?? {},
+        securityContext: c.securityContext ?? {},
+        resources: c.resources ?? {},
+        ports: (c.ports ?? []).map((x) => `${x.name ?? ''}:${x.containerPort}/${x.protocol ?? 'TCP'}`),
+        probes,
+        mounts: (c.volumeMounts ?? []).map((m) => ({ path: m.mountPath, volume: m.name, source: volumeSource(m.name), readOnly: m.readOnly === true })),
+      },
       container: { name: c.name, image: c.image ?? '', command: c.command ?? [], args: (c.args ?? []).map(String), env, unrenderedEnvFrom },
       initContainers: (pod.initContainers ?? []).map((i) => ({
         name: i.name,

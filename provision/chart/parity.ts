@@ -6,7 +6,7 @@ import { describeOrigin, type ChartEnvVar, type ChartSpec, type InitContainer } 
 export type Verdict = 'same' | 'declared' | 'differs';
 
 export interface ParityRow {
-  kind: 'arg' | 'env' | 'init';
+  kind: 'arg' | 'env' | 'init' | 'pod';
   key: string;
   /** The chart's value as shown (never a secret's value); `—` when the chart does not set it. */
   chart: string;
@@ -269,10 +269,65 @@ function compareInits(chart: ChartSpec, ctx: ParityContext, d: Declarations): Pa
   return rows;
 }
 
-/** Every argument, variable and init container of the chart's `mlflow` container, against the local target. */
+/** `{a: {b: 1}}` → `[['a.b', 1]]` (arrays kept whole). */
+function flatten(o: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]));
+}
+
+/**
+ * The pod around the `mlflow` container — security contexts (read-only root, user, capabilities), resources,
+ * probes, ports, service account, volumes and mounts — against the local process. The local target declares what
+ * it does not enforce (provision/chart/declared.ts `pod`); a read-only root the chart asks for, or a mount no
+ * declaration places, is `differs`: a chart whose pod MLflow cannot run in fails here before it reaches a cluster.
+ */
+function comparePod(chart: ChartSpec, d: Declarations): ParityRow[] {
+  const rows: ParityRow[] = [];
+  const p = chart.pod;
+  const declaredFor = (key: string) => d.pod.find((x) => x.keys.some((k) => key === k || key.startsWith(`${k}.`)));
+  const fields: [string, unknown][] = [
+    ...flatten(p.podSecurityContext, 'podSecurityContext.'),
+    ...flatten(p.securityContext, 'securityContext.'),
+    ...flatten(p.resources, 'resources.'),
+    ...Object.entries(p.probes).map(([k, v]) => [k, v] as [string, unknown]),
+    ['ports', p.ports],
+    ['serviceAccount', p.serviceAccount],
+  ];
+  for (const [key, value] of fields) {
+    const shown = typeof value === 'string' ? value : JSON.stringify(value);
+    const row: ParityRow = { kind: 'pod', key, chart: shown, local: LOCAL_POD[key] ?? ABSENT, verdict: 'differs' };
+    if (key === 'securityContext.readOnlyRootFilesystem') {
+      if (value === false) row.verdict = 'same';
+      else row.reason = 'the chart runs MLflow on a read-only root file system (writable only where it mounts a volume); the local process writes where it likes: not enforced here';
+    } else {
+      const decl = declaredFor(key);
+      if (decl) declare(row, [decl.id], `${decl.id}: ${decl.reason}`);
+      else row.reason = 'a pod setting the local target has no declaration for';
+    }
+    rows.push(row);
+  }
+  for (const m of p.mounts) {
+    const row: ParityRow = { kind: 'pod', key: `mount ${m.path}`, chart: `${m.source} (volume ${m.volume}${m.readOnly ? ', read-only' : ''})`, local: ABSENT, verdict: 'differs' };
+    const decl = d.podMounts.find((x) => x.path === m.path && m.source.startsWith(x.source));
+    if (decl) declare(row, [decl.id], `${decl.id}: ${decl.reason}`);
+    else row.reason = 'a volume of the chart\'s pod the local target has no place for';
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** What the local target's MLflow process has in place of a pod setting (shown in `pod` rows). */
+const LOCAL_POD: Record<string, string> = {
+  'securityContext.readOnlyRootFilesystem': 'false (a writable root)',
+  'securityContext.runAsUser': 'the harness\'s user',
+  'securityContext.runAsGroup': 'the harness\'s group',
+  'serviceAccount': '(no cluster API)',
+  ports: '127.0.0.1:<free port>',
+};
+
+/** Every argument, variable and init container of the chart's `mlflow` container, and its pod, against the local target. */
 export function compareParity(chart: ChartSpec, local: LocalSpec, ctx: ParityContext): ParityRow[] {
   const d = ctx.declarations ?? DECLARED;
-  return [...compareArgs(chart, local, ctx, d), ...compareEnv(chart, local, ctx, d), ...compareInits(chart, ctx, d)];
+  return [...compareArgs(chart, local, ctx, d), ...compareEnv(chart, local, ctx, d), ...compareInits(chart, ctx, d), ...comparePod(chart, d)];
 }
 
 export function countVerdicts(rows: ParityRow[]): Record<Verdict, number> {

@@ -187,12 +187,12 @@ export function prepareChart(dir: string, values: unknown): { renderDir: string;
 }
 
 /** `helm template <release> <chart> -n <namespace> -f <values.yaml>`: the manifest text. */
-export async function helmTemplate(helm: string, cache: string, chartDir: string, namespace: string, values: unknown, release = 'mlflow'): Promise<string> {
+export async function helmTemplate(helm: string, cache: string, chartDir: string, namespace: string, values: unknown, release = 'mlflow', extra: string[] = []): Promise<string> {
   const tmp = mkdtempSync(join(tmpdir(), 'chart-parity-values-'));
   try {
     const file = join(tmp, 'values.yaml');
     writeFileSync(file, stringify(values));
-    const r = await execa(helm, ['template', release, chartDir, '-n', namespace, '-f', file], { env: { ...process.env, ...helmEnv(cache) }, reject: false, all: false, timeout: 120_000 });
+    const r = await execa(helm, ['template', release, chartDir, '-n', namespace, '-f', file, ...extra], { env: { ...process.env, ...helmEnv(cache) }, reject: false, all: false, timeout: 120_000 });
     if (r.exitCode !== 0) throw new HarnessError(`helm template of ${chartDir} failed: ${lastLine(String(r.stderr)) || `exit ${r.exitCode}`}`, 'check that the chart accepts the rendered values');
     return String(r.stdout);
   } finally {

@@ -34,6 +34,8 @@ export async function status(args: string[]): Promise<number> {
     `Versions:  MLflow ${descriptor.pins.mlflow}, mlflow-oidc-auth ${descriptor.pins.mlflowOidcAuth}${descriptor.pins.keycloak ? `, Keycloak ${descriptor.pins.keycloak}` : ''} (pin set ${descriptor.pins.name})`,
     `Built:     as the image was built: base image as of ${descriptor.pins.baseBuiltOn ?? '?'}, image as of ${descriptor.pins.builtOn ?? '?'}`,
     `Packages:  ${Object.entries(descriptor.pins.versions ?? {}).filter(([k]) => !['MLflow', 'mlflow-oidc-auth'].includes(k)).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
+    ...(descriptor.platform ? [`Platform:  ${descriptor.platform.name}${descriptor.platform.localDeclared.length ? ` — runs otherwise: ${descriptor.platform.localDeclared.join('; ')}` : ''}`] : []),
+    ...(descriptor.platform?.note ? [`Note:      ${descriptor.platform.note}`] : []),
     `Personas:  ${descriptor.personas.map((p) => `${p.username} <${p.email}> [${p.groups.join(',') || 'no group'}]`).join(', ')}`,
     `Secrets:   ${descriptor.secretsFile ?? '-'} (passwords; not printed)`,
     `State:     ${state}`,

@@ -26,9 +26,16 @@ export const HarnessEnv = z.object({
   IMAGE_REGISTRY: z.string().default('localhost:30500'),
   /** Loopback port the TLS proxy listens on for both host names (443 needs root). */
   HARNESS_HTTPS_PORT: port.default(8443),
-  KEYCLOAK_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).default('26.4.0'),
+  /**
+   * The platform profile (platforms/<name>.yaml): the components around MLflow as buun-stack installs them at one
+   * of its commits. The k3d plan renders from it; the local target takes the realm settings and PostgreSQL major.
+   */
+  HARNESS_PLATFORM: z.string().regex(/^[a-z0-9-]+$/, 'a profile name such as buun-head or seed').default('buun-head'),
+  /** Keycloak server: the local target's distribution from Maven Central; on k3d it replaces the profile's image tag. */
+  KEYCLOAK_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
   VERSITYGW_VERSION: z.string().regex(/^v\d+\.\d+\.\d+$/).default('v1.7.0'),
-  POSTGRES_MAJOR: z.coerce.number().int().min(13).max(18).default(15),
+  /** Local PostgreSQL major; default: the profile's where Debian ships it, else Debian's (declared). */
+  POSTGRES_MAJOR: z.coerce.number().int().min(13).max(18).optional(),
   /**
    * How the local target starts MLflow: `harness` renders the command line and environment from the description
    * (provision/render/mlflow-server.ts); `chart` takes them from the chart's rendered container spec (`helm

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { localPlatform, type Resources } from '../platform/profile.ts';
 import type { HarnessEnv } from './env.ts';
 import { applyOverrides } from './overrides.ts';
 import type { PinSet, SettingChange } from './pin-sets.ts';
@@ -10,6 +11,11 @@ import type { PinSet, SettingChange } from './pin-sets.ts';
 export interface StackDescription {
   /** The pin set the versions come from, and the changes of the settings that go with it (with reasons). */
   pinSet: { name: string; generation: string; settingChanges: SettingChange[] };
+  /**
+   * The platform profile (HARNESS_PLATFORM) the realm settings and versions around MLflow come from, and what the
+   * local target runs other than the profile says (each with its reason).
+   */
+  platform: { name: string; localDeclared: string[] };
   versions: {
     python: string;
     mlflow: string;
@@ -100,6 +106,11 @@ export interface MlflowServerSettings {
   exposePrometheus: boolean;
   /** Directory given to --expose-prometheus by the chart (container path). */
   prometheusDir: string;
+  /**
+   * The pod around the server as buun-stack's chart values set it (`resources`, `podSecurityContext`,
+   * `securityContext`, from the platform profile): the chart renders it; the local target enforces what it can.
+   */
+  pod: { resources: Resources; podSecurityContext: Record<string, unknown>; securityContext: Record<string, unknown> };
   /** `extraEnvVars`; values may hold the placeholders above plus `{keycloakUrl}`, `{realm}`, `{s3Endpoint}`. */
   env: Record<string, string>;
   /**
@@ -136,6 +147,7 @@ export function describeStack(env: HarnessEnv, set: PinSet): StackDescription {
 function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
   const { pins } = set;
   const realm = env.KEYCLOAK_REALM;
+  const platform = localPlatform(env);
   const emailDomain = 'example.com';
   const persona = (key: Persona['key'], username: string, first: string, last: string, groups: string[]): Persona => ({
     key,
@@ -147,6 +159,7 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
   });
   return {
     pinSet: { name: set.name, generation: set.adapter.generation, settingChanges: [] },
+    platform: { name: platform.profile.name, localDeclared: platform.declared },
     versions: {
       python: set.python,
       mlflow: pins.mlflow,
@@ -156,8 +169,8 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
       builtOn: set.dates.builtOn,
       imageTag: env.MLFLOW_IMAGE_TAG ?? `${pins.mlflow}-oidc`,
       chart: env.MLFLOW_CHART_VERSION ?? set.chart,
-      keycloak: env.KEYCLOAK_VERSION,
-      postgresMajor: env.POSTGRES_MAJOR,
+      keycloak: platform.keycloak,
+      postgresMajor: platform.postgresMajor,
       versitygw: env.VERSITYGW_VERSION,
     },
     hosts: { mlflow: env.MLFLOW_HOST, keycloak: env.KEYCLOAK_HOST, httpsPort: env.HARNESS_HTTPS_PORT },
@@ -169,17 +182,8 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
       : { from: 'harness' },
     keycloak: {
       realm,
-      tokenSettings: {
-        accessTokenLifespan: 43200,
-        accessTokenLifespanForImplicitFlow: 43200,
-        ssoSessionMaxLifespan: 86400,
-        ssoSessionIdleTimeout: 7200,
-        refreshTokenMaxReuse: 0,
-        offlineSessionMaxLifespanEnabled: true,
-        offlineSessionMaxLifespan: 172800,
-        clientSessionMaxLifespan: 43200,
-        clientSessionIdleTimeout: 7200,
-      },
+      // create-realm.ts with the recipe's defaults, at the profile's commit of buun-stack
+      tokenSettings: { ...platform.profile.realm },
       client: { clientId: 'mlflow', confidential: true, secretRotated: false, redirectPath: '/callback', directAccessGrantsEnabled: false },
       groupsScope: {
         name: 'groups',
@@ -208,6 +212,7 @@ function buunStack(env: HarnessEnv, set: PinSet): StackDescription {
       artifactsDestination: 's3://mlflow/',
       exposePrometheus: true,
       prometheusDir: '/mlflow/metrics',
+      pod: structuredClone(platform.profile.mlflow),
       env: {
         MLFLOW_S3_ENDPOINT_URL: '{s3Endpoint}',
         MLFLOW_S3_IGNORE_TLS: 'true',

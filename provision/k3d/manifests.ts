@@ -1,9 +1,12 @@
 import type { StackDescription } from '../config/stack.ts';
 import { publicUrl } from '../config/stack.ts';
+import type { PlatformProfile } from '../platform/profile.ts';
 import { fileText, secret } from './placeholders.ts';
 
-// The Kubernetes objects the k3d plan applies, as buun-stack's recipes create them (deployment.md §1.1, §5),
-// plus what a laptop cluster needs instead of a public DNS name and certificate. Pure functions.
+// The Kubernetes objects the k3d plan applies, as buun-stack's recipes create them at the platform profile's
+// commit (postgres/justfile, minio/justfile, keycloak/justfile and keycloak/keycloak-cr.gomplate.yaml,
+// mlflow/justfile of buun-ch/buun-stack; platforms/*.yaml cite each value), plus what a laptop cluster needs
+// instead of a public DNS name and certificate. Pure functions.
 
 export interface K8sObject {
   apiVersion: string;
@@ -31,8 +34,9 @@ export const CA_MOUNT = '/etc/harness-ca';
 export const CA_CONFIGMAP = 'stack-ca';
 export const TLS_SECRET = 'stack-tls';
 
-export function namespace(name: string): K8sObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+/** A namespace, with the Pod Security labels buun-stack's recipe sets on it (none when it sets none). */
+export function namespace(name: string, labels: Record<string, string> = {}): K8sObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(Object.keys(labels).length ? { labels } : {}) } };
 }
 
 function secretObject(namespaceName: string, name: string, stringData: Record<string, string>, type = 'Opaque'): K8sObject {
@@ -69,62 +73,12 @@ export function postgresSuperuserSecret(): K8sObject {
   return secretObject(POSTGRES_NS, 'postgres-cluster-superuser', { username: 'postgres', password: secret('postgresSuperuser') }, 'kubernetes.io/basic-auth');
 }
 
-/** Secret `minio` with the root credentials MLflow also uses (deployment.md §0.13). */
-export function minioSecret(): K8sObject {
-  return secretObject(MINIO_NS, 'minio', { rootUser: secret('s3AccessKey'), rootPassword: secret('s3SecretKey') });
-}
-
-export function minioVolume(): K8sObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'minio', namespace: MINIO_NS },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
-  };
-}
-
 /**
- * MinIO as the minio/minio chart runs it in standalone mode: Deployment `minio` (buun's recipes exec into
- * deploy/minio), root credentials from Secret `minio`, data on a volume (k3s's local-path provisioner).
+ * Secret `minio` as create-root-credentials makes it (minio/justfile): the root user (`minioadmin`) and a random
+ * password. MLflow uses the same root credentials (create-s3-secret, mlflow/justfile).
  */
-export function minioDeployment(image: string): K8sObject {
-  const fromSecret = (key: string) => ({ valueFrom: { secretKeyRef: { name: 'minio', key } } });
-  const labels = { app: 'minio' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'minio', namespace: MINIO_NS, labels },
-    spec: {
-      replicas: 1,
-      strategy: { type: 'Recreate' },
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [{
-            name: 'minio',
-            image,
-            command: ['minio', 'server', '/export', '--address', ':9000', '--console-address', ':9001'],
-            env: [{ name: 'MINIO_ROOT_USER', ...fromSecret('rootUser') }, { name: 'MINIO_ROOT_PASSWORD', ...fromSecret('rootPassword') }],
-            ports: [{ name: 'http', containerPort: 9000 }, { name: 'console', containerPort: 9001 }],
-            readinessProbe: { httpGet: { path: '/minio/health/ready', port: 9000 }, periodSeconds: 5 },
-            livenessProbe: { httpGet: { path: '/minio/health/live', port: 9000 }, periodSeconds: 30 },
-            volumeMounts: [{ name: 'export', mountPath: '/export' }],
-          }],
-          volumes: [{ name: 'export', persistentVolumeClaim: { claimName: 'minio' } }],
-        },
-      },
-    },
-  };
-}
-
-export function minioService(): K8sObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'minio', namespace: MINIO_NS },
-    spec: { selector: { app: 'minio' }, ports: [{ name: 'http', port: 9000, targetPort: 9000 }] },
-  };
+export function minioSecret(rootUser: string): K8sObject {
+  return secretObject(MINIO_NS, 'minio', { rootUser, rootPassword: secret('s3SecretKey') });
 }
 
 /** Secret database-config: Keycloak connects as the PostgreSQL superuser, as buun-stack's does. */
@@ -143,15 +97,21 @@ export function keycloakAdminSecret(): K8sObject {
   return secretObject(KEYCLOAK_NS, 'keycloak-bootstrap-admin', { username: 'admin', password: secret('keycloakAdmin') });
 }
 
-/** Keycloak CR as buun-stack applies it (§5), with the hostname as a full URL (hostname v2) and xforwarded headers. */
-export function keycloak(desc: StackDescription): K8sObject {
+/**
+ * The Keycloak CR as keycloak/keycloak-cr.gomplate.yaml applies it at the profile's commit (apiVersion, image,
+ * resources, probes, pod security, additional options), with the hostname as a full URL (hostname v2: the
+ * public port is not 443 here) and xforwarded proxy headers. KEYCLOAK_VERSION, when set, replaces the image tag.
+ */
+export function keycloak(desc: StackDescription, platform: PlatformProfile, serverVersion?: string): K8sObject {
+  const k = platform.keycloak;
+  const image = serverVersion ? `${k.image.slice(0, k.image.lastIndexOf(':'))}:${serverVersion}` : k.image;
   return {
-    apiVersion: 'k8s.keycloak.org/v2alpha1',
+    apiVersion: k.apiVersion,
     kind: 'Keycloak',
     metadata: { name: 'keycloak', namespace: KEYCLOAK_NS },
     spec: {
       instances: 1,
-      image: `quay.io/keycloak/keycloak:${desc.versions.keycloak}`,
+      image,
       startOptimized: false,
       db: {
         vendor: 'postgres',
@@ -161,12 +121,15 @@ export function keycloak(desc: StackDescription): K8sObject {
         usernameSecret: { name: 'database-config', key: 'user' },
         passwordSecret: { name: 'database-config', key: 'password' },
       },
-      hostname: { hostname: publicUrl(desc.hosts.keycloak, desc.hosts.httpsPort) },
-      http: { httpEnabled: true },
+      hostname: { hostname: publicUrl(desc.hosts.keycloak, desc.hosts.httpsPort), strict: false, strictBackchannel: false },
+      http: { httpEnabled: true, httpPort: 8080, httpsPort: 8443 },
       proxy: { headers: 'xforwarded' },
+      ...(k.additionalOptions.length ? { additionalOptions: k.additionalOptions } : {}),
+      ...(k.probes ?? {}),
       bootstrapAdmin: { user: { secret: 'keycloak-bootstrap-admin' } },
+      resources: k.resources,
+      ...(k.podTemplate ? { unsupported: { podTemplate: k.podTemplate } } : {}),
       ingress: { enabled: false },
-      resources: { requests: { memory: '1536Mi', cpu: '500m' }, limits: { memory: '2Gi', cpu: '1000m' } },
     },
   };
 }
@@ -196,8 +159,8 @@ export function mlflowDbSecret(desc: StackDescription): K8sObject {
 }
 
 /** mlflow-s3-secret {AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY}: MinIO's root credentials (create-s3-secret). */
-export function mlflowS3Secret(desc: StackDescription): K8sObject {
-  return secretObject(desc.namespace, 'mlflow-s3-secret', { AWS_ACCESS_KEY_ID: secret('s3AccessKey'), AWS_SECRET_ACCESS_KEY: secret('s3SecretKey') });
+export function mlflowS3Secret(desc: StackDescription, rootUser: string): K8sObject {
+  return secretObject(desc.namespace, 'mlflow-s3-secret', { AWS_ACCESS_KEY_ID: rootUser, AWS_SECRET_ACCESS_KEY: secret('s3SecretKey') });
 }
 
 /** mlflow-oidc-config {OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_USERS_DB_URI}; passwords are [A-Za-z0-9] (no URL encoding needed). */
@@ -241,7 +204,7 @@ export function mlflowHeadersMiddleware(desc: StackDescription): K8sObject {
   };
 }
 
-/** The Keycloak operator's manifests (keycloak-k8s-resources at the Keycloak version), applied in namespace keycloak. */
+/** The Keycloak operator's manifests (keycloak-k8s-resources at the operator version), applied in namespace keycloak. */
 export function keycloakOperatorManifests(version: string): { id: string; url: string; creates: string }[] {
   const base = `https://raw.githubusercontent.com/keycloak/keycloak-k8s-resources/${version}/kubernetes`;
   return [

@@ -7,6 +7,7 @@ import type { HarnessEnv } from '../config/env.ts';
 import type { PinSet } from '../config/pin-sets.ts';
 import type { StackDescription } from '../config/stack.ts';
 import { HarnessError } from '../errors.ts';
+import { loadPlatform, type PlatformProfile } from '../platform/profile.ts';
 import { projectRoot } from '../paths.ts';
 
 /** Everything the k3d plan needs besides the stack description. */
@@ -26,8 +27,12 @@ export interface K3dOptions {
   dockerfileDigest: string;
   /** Folder for the kubeconfig and the values files. */
   workDir: string;
-  /** MinIO server image (it must contain `mc`, which creates the bucket as buun-stack's recipe does). */
-  minioImage: string;
+  /** MinIO server image instead of the profile's (HARNESS_K3D_MINIO_IMAGE; it must contain `mc`). */
+  minioImage?: string;
+  /** KEYCLOAK_VERSION when set: the Keycloak server image tag instead of the profile's. */
+  keycloakVersion?: string;
+  /** The platform profile the plan renders from (HARNESS_PLATFORM). */
+  platform: PlatformProfile;
 }
 
 /** The names of what k3d creates: all a teardown needs. */
@@ -44,9 +49,9 @@ export const kubeconfigPath = (state: string) => join(k3dDir(state), 'kubeconfig
 const K3dEnv = z.object({
   HARNESS_K3D_CLUSTER: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'a DNS label of at most 32 characters').default('mlflow-harness'),
   HARNESS_K3D_REGISTRY: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'a container name').optional(),
-  // chart minio/minio 5.4.0's appVersion (deployment.md §5; buun-stack later moved to other MinIO builds): any
-  // image of one's own that runs `minio server` and contains `mc` fits
-  HARNESS_K3D_MINIO_IMAGE: z.string().min(1).default('quay.io/minio/minio:RELEASE.2024-12-18T13-15-44Z'),
+  // default: the profile's (minio/justfile of buun-stack at its commit); any image of one's own that runs
+  // `minio server` and contains `mc` fits
+  HARNESS_K3D_MINIO_IMAGE: z.string().regex(/^[^\s]+:[^\s:/]+$/, 'an image with a tag').optional(),
 });
 
 export function readK3dEnv(env: NodeJS.ProcessEnv = process.env, envFile = join(projectRoot, '.env.local')): z.infer<typeof K3dEnv> {
@@ -98,7 +103,9 @@ export function k3dOptions(env: HarnessEnv, desc: StackDescription, set: PinSet,
     dockerfile,
     dockerfileDigest: createHash('sha256').update(readFileSync(dockerfile)).digest('hex').slice(0, 16),
     workDir: k3dDir(state),
-    minioImage: k3dEnv.HARNESS_K3D_MINIO_IMAGE,
+    ...(k3dEnv.HARNESS_K3D_MINIO_IMAGE ? { minioImage: k3dEnv.HARNESS_K3D_MINIO_IMAGE } : {}),
+    ...(env.KEYCLOAK_VERSION ? { keycloakVersion: env.KEYCLOAK_VERSION } : {}),
+    platform: loadPlatform(env.HARNESS_PLATFORM),
   };
 }
 

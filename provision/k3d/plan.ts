@@ -4,19 +4,37 @@ import * as m from './manifests.ts';
 import { buildContext, type ClusterNames, type K3dOptions } from './options.ts';
 import { databasesScript } from './sql.ts';
 import { digestOf, mutating, NOTHING_OBSERVED, objectKey, type ObservedState, type PlanStep, type WaitTarget } from './steps.ts';
-import { mlflowValues, postgresClusterValues, registriesConfig } from './values.ts';
+import { helmWaitFlag, type PlatformProfile } from '../platform/profile.ts';
+import { cnpgOperatorValues, minioValues, mlflowValues, postgresClusterValues, registriesConfig } from './values.ts';
 
-// The k3d target as data: buun-stack's install order (deployment.md §1.1, §5) on a k3d cluster with its own
-// registry, k3s's Traefik in front. planProvision is pure: the same description, options and observed state
-// always give the same steps.
+// The k3d target as data: buun-stack's install order (postgres::install, minio::install, keycloak::install,
+// mlflow::install: postgres/justfile, minio/justfile, keycloak/justfile, mlflow/justfile of buun-ch/buun-stack at
+// the platform profile's commit) on a k3d cluster with its own registry, k3s's Traefik in front. planProvision is
+// pure: the same description, options and observed state always give the same steps.
 
-/** Charts and versions of the components buun-stack installs next to MLflow (deployment.md §5). */
-export const CHARTS = {
-  cnpgRepo: { name: 'cnpg', url: 'https://cloudnative-pg.github.io/charts' },
-  communityRepo: { name: 'community-charts', url: 'https://community-charts.github.io/helm-charts' },
-  cnpgOperator: { release: 'cnpg', chart: 'cnpg/cloudnative-pg', version: '0.26.0' },
-  postgresCluster: { release: 'postgres-cluster', chart: 'cnpg/cluster', version: '0.3.1' },
+/** Helm repositories buun-stack's recipes add (add-helm-repo of postgres/, minio/ and mlflow/justfile). */
+export const HELM_REPOS = {
+  cnpg: { name: 'cnpg', url: 'https://cloudnative-pg.github.io/charts' },
+  minio: { name: 'minio', url: 'https://charts.min.io/' },
+  community: { name: 'community-charts', url: 'https://community-charts.github.io/helm-charts' },
 } as const;
+
+export interface HelmRelease {
+  release: string;
+  chart: string;
+  version: string;
+  namespace: string;
+}
+
+/** The Helm releases of the plan, at the profile's versions. */
+export function releases(platform: PlatformProfile, chartVersion: string, namespace: string) {
+  return {
+    cnpgOperator: { release: 'cnpg', chart: 'cnpg/cloudnative-pg', version: platform.cnpg.operatorChart, namespace: 'postgres' },
+    postgresCluster: { release: 'postgres-cluster', chart: 'cnpg/cluster', version: platform.cnpg.clusterChart, namespace: 'postgres' },
+    minio: { release: 'minio', chart: 'minio/minio', version: platform.minio.chart, namespace: 'minio' },
+    mlflow: { release: 'mlflow', chart: 'community-charts/mlflow', version: chartVersion, namespace },
+  } satisfies Record<string, HelmRelease>;
+}
 
 /** Environment every command of the plan runs with: the cluster's own kubeconfig and Helm repository files. */
 export function commandEnv(workDir: string): Record<string, string> {
@@ -58,12 +76,17 @@ function helmRepo(repo: { name: string; url: string }, neededBy: string[]): Plan
   return { id: `helm-repo-${repo.name}`, title: `Helm repository ${repo.name}`, kind: 'command', argv: ['helm', 'repo', 'add', repo.name, repo.url, '--force-update'], neededBy };
 }
 
-/** `helm upgrade --install` as buun-stack runs it; its digest covers the values, so changed values upgrade. */
-function helmRelease(id: string, title: string, r: { release: string; chart: string; version: string }, namespace: string, values?: { file: string; content: unknown }): PlanStep {
-  const argv = ['helm', 'upgrade', '--cleanup-on-fail', '--install', r.release, r.chart, '--version', r.version, '-n', namespace, '--wait', '--timeout', '10m'];
+/**
+ * `helm upgrade --install` as buun-stack runs it, with the release's wait as its recipe has it (`--wait`,
+ * `--wait=legacy` on Helm 4, or none where the recipe waits by itself); its digest covers the values, so changed
+ * values upgrade. The values file is the step's `valuesFile` (the real-API check reads it from there).
+ */
+function helmRelease(id: string, title: string, r: HelmRelease, wait: string | undefined, values?: { file: string; content: unknown }): PlanStep {
+  const argv = ['helm', 'upgrade', '--cleanup-on-fail', '--install', r.release, r.chart, '--version', r.version, '-n', r.namespace];
+  if (wait) argv.push(wait, '--timeout', '10m');
   if (values) argv.push('-f', values.file);
-  const creates = `release:${namespace}/${r.release}@${r.version}`;
-  return { id, title, kind: 'command', argv, creates, digest: digestOf({ argv, creates, values: values?.content ?? null }) };
+  const creates = `release:${r.namespace}/${r.release}@${r.version}`;
+  return { id, title, kind: 'command', argv, creates, release: { ...r, ...(values ? { values: values.content } : {}) }, digest: digestOf({ argv, creates, values: values?.content ?? null }) };
 }
 
 function valuesFile(id: string, title: string, opts: K3dOptions, file: string, content: unknown, neededBy: string[]): PlanStep {
@@ -89,11 +112,22 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
     '--kubeconfig-update-default=false',
     '--wait', '--timeout', '300s',
   ];
-  const pgValues = postgresClusterValues();
+  const platform = opts.platform;
+  const rel = releases(platform, opts.chartVersion, ns);
+  const waits = platform.helm.waits;
+  const pgValues = postgresClusterValues(platform);
+  const opValues = cnpgOperatorValues(platform);
+  const mnValues = minioValues(platform, opts.minioImage);
   const mlValues = mlflowValues(d, opts);
   const image = imageRef(opts);
-  const keycloakOperator = m.keycloakOperatorManifests(d.versions.keycloak);
+  const kc = platform.keycloak;
+  const keycloakOperator = m.keycloakOperatorManifests(kc.operator);
+  const keycloakCr = m.keycloak(d, platform, opts.keycloakVersion);
+  const keycloakImage = (keycloakCr.spec as { image: string }).image;
+  const [kcGroup, kcVersion] = kc.apiVersion.split('/') as [string, string];
   const realm = { baseUrl: kcUrl, redirectUri: `${mlflowUrl}${d.keycloak.client.redirectPath}`, realm: d.keycloak.realm };
+  const labels: Record<string, Record<string, string>> = { [m.POSTGRES_NS]: platform.cnpg.namespaceLabels, [m.MINIO_NS]: platform.minio.namespaceLabels, [m.KEYCLOAK_NS]: kc.namespaceLabels };
+  const minioTitle = `${mnValues.image.repository}:${mnValues.image.tag}`;
 
   return [
     valuesFile('registries', 'registries.yaml: IMAGE_REGISTRY served by the cluster registry', opts, 'registries.yaml', registries, ['cluster']),
@@ -103,16 +137,28 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
     wait('traefik-crd-middlewares', 'Traefik CRD Middleware', crdEstablished('middlewares.traefik.io')),
     wait('traefik', 'Traefik (k3s)', rollout('kube-system', 'traefik', 300, 'app.kubernetes.io/name=traefik')),
 
-    ...[m.POSTGRES_NS, m.MINIO_NS, m.KEYCLOAK_NS, ns].map((n) => apply(m.namespace(n), `namespace ${n}`, `namespace-${n}`)),
+    ...[m.POSTGRES_NS, m.MINIO_NS, m.KEYCLOAK_NS, ns].map((n) => apply(m.namespace(n, labels[n]), `namespace ${n}`, `namespace-${n}`)),
     apply(m.tlsSecret(opts.tls.cert), 'TLS Secret stack-tls (stack certificate)', 'tls-secret'),
     apply(m.tlsStore(), 'Traefik TLSStore default → stack-tls', 'tls-store'),
     apply(m.publicHttpsService(d.hosts.httpsPort), `public https port inside the cluster (${m.PUBLIC_HTTPS_IP}:${d.hosts.httpsPort} → Traefik)`, 'public-https'),
 
-    helmRepo(CHARTS.cnpgRepo, ['cnpg-operator', 'postgres-cluster']),
-    helmRelease('cnpg-operator', `CloudNativePG operator (${CHARTS.cnpgOperator.chart} ${CHARTS.cnpgOperator.version})`, CHARTS.cnpgOperator, m.POSTGRES_NS),
+    helmRepo(HELM_REPOS.cnpg, ['cnpg-operator', 'postgres-cluster']),
+    ...(opValues ? [valuesFile('cnpg-operator-values', 'values of the CloudNativePG operator (cnpg-values.yaml)', opts, 'cnpg-values.yaml', opValues, ['cnpg-operator'])] : []),
+    helmRelease('cnpg-operator', `CloudNativePG operator (${rel.cnpgOperator.chart} ${rel.cnpgOperator.version}, operator ${platform.cnpg.operatorVersion})`, rel.cnpgOperator, helmWaitFlag(waits.cnpgOperator),
+      opValues ? { file: join(opts.workDir, 'cnpg-values.yaml'), content: opValues } : undefined),
     apply(m.postgresSuperuserSecret(), 'Secret postgres-cluster-superuser', 'postgres-superuser-secret'),
     valuesFile('postgres-cluster-values', 'values of the PostgreSQL cluster', opts, 'postgres-cluster-values.yaml', pgValues, ['postgres-cluster']),
-    helmRelease('postgres-cluster', `PostgreSQL cluster (${CHARTS.postgresCluster.chart} ${CHARTS.postgresCluster.version})`, CHARTS.postgresCluster, m.POSTGRES_NS, { file: join(opts.workDir, 'postgres-cluster-values.yaml'), content: pgValues }),
+    helmRelease('postgres-cluster', `PostgreSQL ${platform.cnpg.postgresMajor} cluster (${rel.postgresCluster.chart} ${rel.postgresCluster.version})`, rel.postgresCluster, helmWaitFlag(waits.postgresCluster),
+      { file: join(opts.workDir, 'postgres-cluster-values.yaml'), content: pgValues }),
+    ...(platform.cnpg.seccompProfile
+      ? [mutating({
+          id: 'postgres-seccomp',
+          title: `seccomp profile ${platform.cnpg.seccompProfile} of the PostgreSQL cluster (kubectl patch, as buun-stack's create-cluster)`,
+          kind: 'command',
+          argv: ['kubectl', 'patch', 'clusters.postgresql.cnpg.io', 'postgres-cluster', '-n', m.POSTGRES_NS, '--type', 'merge', '-p', JSON.stringify({ spec: { seccompProfile: { type: platform.cnpg.seccompProfile } } })],
+          patch: { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', kind: 'Cluster', namespace: m.POSTGRES_NS, name: 'postgres-cluster', body: { spec: { seccompProfile: { type: platform.cnpg.seccompProfile } } } },
+        })]
+      : []),
     wait('postgres-ready', 'PostgreSQL cluster Ready', { group: 'postgresql.cnpg.io', version: 'v1', plural: 'clusters', kind: 'Cluster', namespace: m.POSTGRES_NS, name: 'postgres-cluster', for: 'condition', condition: 'Ready', timeoutSeconds: 300, pods: 'cnpg.io/cluster=postgres-cluster' }),
     mutating({
       id: 'databases',
@@ -122,10 +168,10 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
       stdin: databasesScript(d),
     }),
 
-    apply(m.minioSecret(), 'Secret minio (root credentials)', 'minio-secret'),
-    apply(m.minioVolume(), 'MinIO volume', 'minio-volume'),
-    apply(m.minioDeployment(opts.minioImage), `MinIO (${opts.minioImage})`, 'minio-deployment'),
-    apply(m.minioService(), 'Service minio:9000', 'minio-service'),
+    apply(m.minioSecret(platform.minio.rootUser), `Secret minio (root user ${platform.minio.rootUser})`, 'minio-secret'),
+    helmRepo(HELM_REPOS.minio, ['minio']),
+    valuesFile('minio-values', 'values of MinIO (minio-values.yaml)', opts, 'minio-values.yaml', mnValues, ['minio']),
+    helmRelease('minio', `MinIO (${rel.minio.chart} ${rel.minio.version}, ${minioTitle})`, rel.minio, helmWaitFlag(waits.minio), { file: join(opts.workDir, 'minio-values.yaml'), content: mnValues }),
     wait('minio-ready', 'MinIO rolled out', rollout(m.MINIO_NS, 'minio', 300, 'app=minio')),
     mutating({
       id: 'bucket',
@@ -136,27 +182,39 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
         `mc alias set local http://localhost:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null && mc mb --ignore-existing local/${d.s3.bucket}`],
     }),
 
-    ...keycloakOperator.map((o) => mutating({ id: o.id, title: `Keycloak operator ${d.versions.keycloak}: ${o.url.split('/').pop()}`, kind: 'command', argv: ['kubectl', 'apply', '-n', m.KEYCLOAK_NS, '-f', o.url], creates: o.creates })),
+    ...keycloakOperator.map((o) => mutating({ id: o.id, title: `Keycloak operator ${kc.operator}: ${o.url.split('/').pop()}`, kind: 'command', argv: ['kubectl', 'apply', '-n', m.KEYCLOAK_NS, '-f', o.url], creates: o.creates })),
     wait('keycloak-operator-ready', 'Keycloak operator rolled out', rollout(m.KEYCLOAK_NS, 'keycloak-operator', 300, 'app.kubernetes.io/name=keycloak-operator')),
+    ...(kc.operatorMemory
+      ? [mutating({
+          id: 'keycloak-operator-memory',
+          title: `Keycloak operator memory ${kc.operatorMemory.request}/${kc.operatorMemory.limit} (kubectl patch, as buun-stack's install-operator)`,
+          kind: 'command',
+          argv: ['kubectl', 'patch', 'deployment', 'keycloak-operator', '-n', m.KEYCLOAK_NS, '--type', 'json', '-p', JSON.stringify([
+            { op: 'replace', path: '/spec/template/spec/containers/0/resources/requests/memory', value: kc.operatorMemory.request },
+            { op: 'replace', path: '/spec/template/spec/containers/0/resources/limits/memory', value: kc.operatorMemory.limit },
+          ])],
+        }),
+        wait('keycloak-operator-patched', 'Keycloak operator rolled out again', rollout(m.KEYCLOAK_NS, 'keycloak-operator', 300, 'app.kubernetes.io/name=keycloak-operator'))]
+      : []),
     apply(m.keycloakDatabaseSecret(d), 'Secret database-config (Keycloak database)', 'keycloak-db-secret'),
     apply(m.keycloakAdminSecret(), 'Secret keycloak-bootstrap-admin', 'keycloak-admin-secret'),
-    apply(m.keycloak(d), `Keycloak ${d.versions.keycloak} (hostname ${kcUrl}, proxy headers xforwarded)`, 'keycloak'),
+    apply(keycloakCr, `Keycloak ${keycloakImage} (${kc.apiVersion}, hostname ${kcUrl}, proxy headers xforwarded)`, 'keycloak'),
     apply(m.keycloakIngress(d), `Ingress ${d.hosts.keycloak}`, 'keycloak-ingress'),
-    wait('keycloak-ready', 'Keycloak Ready', { group: 'k8s.keycloak.org', version: 'v2alpha1', plural: 'keycloaks', kind: 'Keycloak', namespace: m.KEYCLOAK_NS, name: 'keycloak', for: 'condition', condition: 'Ready', timeoutSeconds: 600, pods: 'app=keycloak' }),
+    wait('keycloak-ready', 'Keycloak Ready', { group: kcGroup, version: kcVersion, plural: 'keycloaks', kind: 'Keycloak', namespace: m.KEYCLOAK_NS, name: 'keycloak', for: 'condition', condition: 'Ready', timeoutSeconds: 600, pods: 'app=keycloak' }),
     wait('keycloak-https', `Keycloak through the ingress`, { for: 'https', url: `${kcUrl}/realms/master`, status: 200, caCert: opts.tls.caCert, timeoutSeconds: 180 }),
     { id: 'realm', title: `realm ${d.keycloak.realm} (configureRealm through the ingress)`, kind: 'realm', realm, digest: digestOf({ realm, description: d.keycloak }) },
 
     apply(m.mlflowDbSecret(d), 'Secret mlflow-db-secret', 'mlflow-db-secret'),
-    apply(m.mlflowS3Secret(d), 'Secret mlflow-s3-secret', 'mlflow-s3-secret'),
+    apply(m.mlflowS3Secret(d, platform.minio.rootUser), 'Secret mlflow-s3-secret', 'mlflow-s3-secret'),
     apply(m.mlflowOidcSecret(d), 'Secret mlflow-oidc-config', 'mlflow-oidc-config'),
     apply(m.caConfigMap(d, opts.tls.caCert), 'ConfigMap stack-ca (the MLflow pod trusts the stack CA)', 'mlflow-stack-ca'),
     apply(m.mlflowHeadersMiddleware(d), 'Traefik Middleware mlflow-headers', 'mlflow-headers'),
 
     { id: 'image-build', title: `build ${image}`, kind: 'command', argv: ['docker', 'build', '-t', image, '-f', opts.dockerfile, buildContext(opts)], neededBy: ['image-push'] },
     { id: 'image-push', title: `push ${image}`, kind: 'command', argv: ['docker', 'push', image], creates: `image:${image}`, digest: digestOf({ image, dockerfile: opts.dockerfileDigest }) },
-    helmRepo(CHARTS.communityRepo, ['mlflow']),
+    helmRepo(HELM_REPOS.community, ['mlflow']),
     valuesFile('mlflow-values', 'values of the mlflow chart (renderChartValues)', opts, 'values.yaml', mlValues, ['mlflow']),
-    helmRelease('mlflow', `MLflow (community-charts/mlflow ${opts.chartVersion}, image ${image})`, { release: 'mlflow', chart: 'community-charts/mlflow', version: opts.chartVersion }, ns, { file: join(opts.workDir, 'values.yaml'), content: mlValues }),
+    helmRelease('mlflow', `MLflow (community-charts/mlflow ${opts.chartVersion}, image ${image})`, rel.mlflow, helmWaitFlag(waits.mlflow), { file: join(opts.workDir, 'values.yaml'), content: mlValues }),
     wait('mlflow-ready', 'MLflow rolled out', rollout(ns, 'mlflow', 600, 'app.kubernetes.io/name=mlflow')),
     wait('mlflow-https', 'MLflow through the ingress', { for: 'https', url: `${mlflowUrl}/health`, status: 200, caCert: opts.tls.caCert, timeoutSeconds: 180 }),
   ];

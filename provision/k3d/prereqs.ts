@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import type { StackDescription } from '../config/stack.ts';
 import { HarnessError } from '../errors.ts';
+import { helmMajor, type PlatformProfile } from '../platform/profile.ts';
 
 /** A program the k3d target runs, and how to get it. */
 export interface Tool {
@@ -15,7 +16,7 @@ export interface Tool {
 export const K3D_TOOLS: Tool[] = [
   { name: 'docker', install: 'Docker Engine (https://docs.docker.com/engine/install/)' },
   { name: 'k3d', install: 'k3d 5.3 or later (`curl -s https://raw.githubusercontent.com/k3d-io/k3d/main/install.sh | bash`, https://k3d.io)' },
-  { name: 'helm', install: 'Helm 3.19+ (https://helm.sh/docs/intro/install/)' },
+  { name: 'helm', install: 'Helm, the major of the platform profile (HARNESS_PLATFORM): 4 for buun-head, 3 for seed (https://helm.sh/docs/intro/install/)' },
   { name: 'kubectl', install: 'kubectl (https://kubernetes.io/docs/tasks/tools/)' },
   // the stack CA and Chromium's trust store, as for the local target
   { name: 'openssl', install: 'openssl (`apt-get install openssl`)' },
@@ -68,9 +69,20 @@ export async function assertLoopbackNames(desc: StackDescription): Promise<void>
   }
 }
 
+/** The Helm on PATH is the profile's major (Helm 4's `--wait=legacy` is no Helm 3 flag, and the reverse). */
+export function assertHelmMajor(versionOutput: string, platform: PlatformProfile): void {
+  const found = /v(\d+)\.\d+\.\d+/.exec(versionOutput);
+  const want = helmMajor(platform);
+  if (found && Number(found[1]) === want) return;
+  throw new HarnessError(`The platform profile ${platform.name} runs Helm ${want} (buun-stack's mise.toml: ${platform.helm.version}); \`helm version\` says ${versionOutput.trim() || 'nothing'}`,
+    `install Helm ${want} (https://helm.sh/docs/intro/install/), or set HARNESS_PLATFORM to a profile of Helm ${found?.[1] ?? '?'}; nothing was created`);
+}
+
 /** Every check that needs no cluster, in the order a user fixes them. */
-export async function checkK3dPrerequisites(desc: StackDescription): Promise<void> {
+export async function checkK3dPrerequisites(desc: StackDescription, platform: PlatformProfile): Promise<void> {
   assertTools();
+  const helm = await execa('helm', ['version', '--short'], { reject: false, timeout: 20_000 });
+  assertHelmMajor(String(helm.stdout), platform);
   await assertDockerReachable();
   await assertLoopbackNames(desc);
 }

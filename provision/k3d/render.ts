@@ -45,8 +45,9 @@ export function renderStep(s: PlanStep, index: number): string {
  * The plan as text, in order: every command, manifest and values file. Secret values are not in the steps
  * (placeholders), so printing the plan prints none.
  */
-export function renderPlan(steps: PlanStep[], env: Record<string, string> = {}): string {
+export function renderPlan(steps: PlanStep[], env: Record<string, string> = {}, note?: string): string {
   const head = [`# k3d plan: ${steps.length} steps. Secrets appear as <secret:name> and long files as <file:path>; both are filled when a step runs.`];
+  if (note) head.push(note);
   const vars = Object.entries(env);
   if (vars.length) head.push(`# Commands run with ${vars.map(([k, v]) => `${k}=${shellWord(v)}`).join(' ')}`);
   return `${[head.join('\n'), ...steps.map(renderStep)].join('\n\n')}\n`;

@@ -5,7 +5,8 @@ const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
- * psql script of buun-stack's setup-postgres-db and keycloak's create-db (deployment.md §1.1 step 4, §5):
+ * psql script of buun-stack's setup-postgres-db (mlflow/justfile@0973559) with postgres::create-db, create-user and
+ * grant (postgres/justfile@0973559), and keycloak's `postgres::create-db keycloak` (keycloak/justfile@0973559):
  * databases mlflow, mlflow_auth and keycloak (owner postgres), user mlflow with its password, and for each
  * MLflow database ALL PRIVILEGES on it and CREATE on schema public. Rerunnable: existing databases are kept and
  * the user's password is set again. Fed on stdin, so the password never appears in a command line.

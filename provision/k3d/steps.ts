@@ -29,6 +29,10 @@ export interface PlanStep {
   realm?: { baseUrl: string; redirectUri: string; realm: string };
   /** A failure is reported and the plan goes on (teardown of things that may already be gone). */
   allowFailure?: boolean;
+  /** command: the Helm release a `helm upgrade --install` installs, with its values (what the real-API check installs). */
+  release?: { release: string; chart: string; version: string; namespace: string; values?: unknown };
+  /** command: the merge patch a `kubectl patch --type merge` sends (what the real-API check sends). */
+  patch?: ObjectRef & { body: unknown };
 }
 
 /** A Kubernetes object addressed through its API group (never the core group: waits are on apps and CRDs). */

@@ -16,11 +16,15 @@ import { pinsOf, writeDescriptor, type TargetDescriptor } from '../targets/descr
 import { executeOrRollBack, executePlan, type ExecContext } from './execute.ts';
 import { liveRunner } from './live-runner.ts';
 import { observeCluster, observeContainers } from './observe.ts';
+import { keycloakImageTag } from '../platform/profile.ts';
 import { k3dDir, k3dOptions, kubeconfigPath, readK3dEnv, type ClusterNames, type K3dOptions } from './options.ts';
 import type { SecretName } from './placeholders.ts';
 import { commandEnv, fullPlan, planProvision, planTeardown } from './plan.ts';
 import { checkK3dPrerequisites, findOnPath } from './prereqs.ts';
 import { renderPlan } from './render.ts';
+
+/** What has and has not run of the k3d target (status, the dry run and reports/k3d-api.json say it). */
+export const NEVER_RUN_ON_A_CLUSTER = 'The k3d target has not yet run against a real cluster: its plan was checked by a real Kubernetes API server without kubelets (`npm run k3d-api`, reports/k3d-api.json), its executor against stand-in tools.';
 
 /** What teardown needs when nothing else is left: the state folder's record of the cluster. */
 interface ClusterRecord extends ClusterNames {
@@ -94,9 +98,10 @@ function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts:
     caCertPath: opts.tls.caCert,
     pins: {
       ...pinsOf(set, desc),
-      keycloak: desc.versions.keycloak,
+      keycloak: opts.keycloakVersion ?? keycloakImageTag(opts.platform),
       ...(versions ? { versions, versionsSource: `not read from the cluster: the pin set's packages as built, in the client's Python (${python}); the cluster's image is built by \`docker build\` today` } : {}),
     },
+    platform: { name: opts.platform.name, localDeclared: [], note: NEVER_RUN_ON_A_CLUSTER },
     personas: desc.keycloak.personas.map((p) => ({ key: p.key, username: p.username, email: p.email, groups: p.groups })),
     python,
     secretsFile: secretsFile(state),
@@ -104,7 +109,7 @@ function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts:
     // Off: the checks behind `database` and `bucket` read PostgreSQL and S3 on loopback ports (`internal`), those
     // behind `serverLogs` the local server's command line, venv and direct port; in the cluster these stay
     // inside (a port-forward would have to live as long as the spec run). Their checks are not-applicable.
-    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: true, cluster: true },
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: true, cluster: true, metrics: opts.platform.monitoring },
     logs: {},
   };
 }
@@ -119,8 +124,10 @@ function selection() {
 
 /** The plan of a provision from nothing, as text (`provision --dry-run`): needs neither Docker nor a cluster. */
 export function dryRunK3d(): string {
-  const { desc, opts } = selection();
-  return renderPlan(planProvision(desc, opts), commandEnv(opts.workDir));
+  const { desc, set, opts } = selection();
+  const p = opts.platform;
+  const head = `# platform ${p.name}: ${p.title} (${p.source.repository}@${p.source.commit}, ${p.source.date}); pin set ${set.name}\n# ${NEVER_RUN_ON_A_CLUSTER}`;
+  return renderPlan(planProvision(desc, opts), commandEnv(opts.workDir), head);
 }
 
 export interface K3dProvisionResult {
@@ -146,7 +153,7 @@ export async function provisionK3d(owner: ClusterRecord['owner']): Promise<K3dPr
       'run `npm run teardown` first, or set HARNESS_K3D_CLUSTER / HARNESS_K3D_REGISTRY back');
   }
   info(`Pin set ${describePinSet(set)}`);
-  await step('prerequisites (docker, k3d, helm, kubectl, openssl, certutil)', () => checkK3dPrerequisites(desc));
+  await step('prerequisites (docker, k3d, helm, kubectl, openssl, certutil)', () => checkK3dPrerequisites(desc, opts.platform));
   const env = commandEnv(opts.workDir);
   const keys = fullPlan(desc, opts).flatMap((s) => (s.creates ? [s.creates] : []));
   const observed = await step(`observe k3d cluster ${opts.clusterName}`, () => observeCluster(opts, keys, env));

@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import type { HarnessEnv } from '../config/env.ts';
 import type { PinSet } from '../config/pin-sets.ts';
 import { HarnessError } from '../errors.ts';
+import { localPlatform } from '../platform/profile.ts';
 import { cacheDir } from '../paths.ts';
 import { aptPackages, ensureAptPackages } from './prereqs/apt.ts';
 import { ensureKeycloakDist } from './prereqs/keycloak-dist.ts';
@@ -17,7 +18,8 @@ export interface Prerequisites {
 
 /** Installs and caches everything the local target runs; each step prints its duration. */
 export async function ensurePrerequisites(env: HarnessEnv, set: PinSet): Promise<Prerequisites> {
-  await ensureAptPackages(aptPackages(env.POSTGRES_MAJOR));
+  const platform = localPlatform(env);
+  await ensureAptPackages(aptPackages(platform.postgresMajor));
   for (const tool of ['java', 'mvn', 'go']) {
     const r = await execa(tool, ['--version'], { reject: false });
     if (r.failed && r.exitCode === undefined) {
@@ -27,7 +29,7 @@ export async function ensurePrerequisites(env: HarnessEnv, set: PinSet): Promise
   const cache = cacheDir();
   const javaHome = process.env.JAVA_HOME;
   const [keycloakHome, versitygw, venv] = await Promise.all([
-    ensureKeycloakDist(cache, env.KEYCLOAK_VERSION, javaHome),
+    ensureKeycloakDist(cache, platform.keycloak, javaHome),
     ensureVersitygw(cache, env.VERSITYGW_VERSION),
     ensureVenv(cache, set),
   ]);

@@ -19,6 +19,7 @@ import { createBrowserHome, createStackTls } from './tls.ts';
 import { COMPONENTS, keycloak, mlflow, postgres, proxy, s3 } from './components/index.ts';
 import { ensurePrerequisites, type Prerequisites } from './prerequisites.ts';
 import { venvVersions, type Versions } from './prereqs/venv.ts';
+import { adoptTemplateAdmin, restoreTemplate, saveTemplate } from './components/keycloak-template.ts';
 import { realmInputs, reconcile, saveDescription } from './running-stack.ts';
 
 
@@ -160,6 +161,8 @@ async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record
   });
   const kcUrl = publicUrl(desc.hosts.keycloak, desc.hosts.httpsPort);
   const mlflowUrl = publicUrl(desc.hosts.mlflow, desc.hosts.httpsPort);
+  // Keycloak's schema and master realm from the cached template, when there is one (its first start is half migration)
+  const templatePassword = await restoreTemplate(ctx);
   const kcStarted = Date.now();
   const kc = record(keycloak.NAME, keycloak.start(ctx, prereqs.keycloakHome, prereqs.javaHome));
   const px = record(proxy.NAME, await proxy.start(ctx));
@@ -169,6 +172,8 @@ async function startComponents(ctx: LocalContext, prereqs: Prerequisites, record
   await Promise.all([
     step(`Keycloak ${desc.versions.keycloak} and realm ${desc.keycloak.realm}`, async () => {
       await timed(t, keycloak.NAME, kcStarted, () => keycloak.ready(ctx, kc));
+      if (templatePassword) await adoptTemplateAdmin(ctx, templatePassword);
+      else await saveTemplate(ctx);
       await timed(t, proxy.NAME, kcStarted, () => proxy.ready(ctx, px, `${kcUrl}/realms/master`));
       const realmStarted = Date.now();
       await timed(t, 'realm', realmStarted, () => configureRealm(realmInputs(ctx)));
@@ -196,11 +201,12 @@ function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites,
     clientId: desc.keycloak.client.clientId,
     caCertPath: ctx.tls.caCert,
     pins: { ...pinsOf(set, desc), keycloak: desc.versions.keycloak, versions, versionsSource: `the venv the MLflow server runs (${prereqs.venv})` },
+    platform: { name: desc.platform.name, localDeclared: desc.platform.localDeclared },
     personas: desc.keycloak.personas.map((p) => ({ key: p.key, username: p.username, email: p.email, groups: p.groups })),
     python: join(prereqs.venv, 'bin', 'python'),
     secretsFile: join(ctx.state, 'secrets.json'),
     browserHome,
-    capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, cluster: false },
+    capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, cluster: false, metrics: desc.mlflow.exposePrometheus },
     logs: Object.fromEntries(COMPONENTS.map((c) => [c, ctx.log(c)])),
     internal: {
       mlflowUrl: `http://127.0.0.1:${ctx.ports.mlflow}`,

@@ -43,6 +43,9 @@ export function renderChartValues(desc: StackDescription, opts: { registry: stri
       hosts: [{ host: desc.hosts.mlflow, paths: [{ path: '/', pathType: 'Prefix' }] }],
       tls: [{ hosts: [desc.hosts.mlflow] }],
     },
+    resources: desc.mlflow.pod.resources,
+    podSecurityContext: desc.mlflow.pod.podSecurityContext,
+    securityContext: desc.mlflow.pod.securityContext,
     serviceMonitor: {
       enabled: s.exposePrometheus && opts.monitoring,
       useServicePort: false,

@@ -35,6 +35,11 @@ export const TargetDescriptor = z.object({
     /** Where the MLflow server's command line came from: `harness` (its renderer) or `chart <version or folder>`. */
     serverSpec: z.string().optional(),
   }),
+  /**
+   * The platform profile (HARNESS_PLATFORM) the stack follows; what the local target runs other than it says,
+   * each with its reason; for k3d, what has and has not run of that target.
+   */
+  platform: z.object({ name: z.string(), localDeclared: z.array(z.string()).default([]), note: z.string().optional() }).optional(),
   personas: z.array(z.object({ key: z.string(), username: z.string(), email: z.string(), groups: z.array(z.string()) })),
   /** Python with the pinned mlflow client for the fixture scripts. */
   python: z.string(),
@@ -48,6 +53,8 @@ export const TargetDescriptor = z.object({
     serverLogs: z.boolean(),
     keycloakAdmin: z.boolean(),
     cluster: z.boolean(),
+    /** /metrics is served (k3d: buun-stack's ServiceMonitor, only where kube-prometheus-stack is installed). */
+    metrics: z.boolean().default(true),
   }),
   logs: z.record(z.string(), z.string()).default({}),
   /** Endpoints behind the proxy, for targets that expose them (local): checks of the database, bucket and raw server. */

@@ -78,7 +78,7 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     secretsFile,
     // Chromium trusts a private CA through an NSS database in its own HOME
     ...(e.HARNESS_CA_CERT ? { browserHome: await createBrowserHome(join(state, 'browser-home'), e.HARNESS_CA_CERT) } : {}),
-    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, cluster: false },
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, cluster: false, metrics: true },
     logs: {},
   };
   writeDescriptor(state, d);

@@ -19,6 +19,9 @@ interface LoggedModelAnswer {
 const tensorOf4Features = [{ type: 'tensor', 'tensor-spec': { dtype: 'float64', shape: [-1, 4] } }];
 
 test('[C24] the seed\'s complete iris example logs params, an accuracy metric and a model with an inferred signature that predicts', async ({ target, python, tokenOf, basicAs, request }) => {
+  // the example runs as a user runs it (a fresh interpreter that trains and logs a model), twice where MLflow refuses
+  // the model's types the first time: each run is ~15 s of CPU on this machine, more under load
+  test.setTimeout(120_000);
   const user = persona(target, 'user1');
   const creds = { MLFLOW_TRACKING_USERNAME: user.email, MLFLOW_TRACKING_PASSWORD: tokenOf('user1') };
   let out = await python('iris_example.py', creds, [unique('iris-classification')]);

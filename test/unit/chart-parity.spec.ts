@@ -205,7 +205,7 @@ test('envFrom follows Kubernetes precedence: later sources win, prefixes apply, 
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: a }
-data: { X: "from-a", Y: "only-a", "bad name": "skip" }
+data: { X: "from-a", ONLY_A: "only-a", "bad name": "skip" }
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -223,7 +223,7 @@ stringData: { TOKEN: "t0p", EMPTY: "" }
   }, docs);
   const by = new Map(env.map((v) => [v.name, v]));
   expect(by.get('X')).toMatchObject({ value: 'from-b', overrides: ['envFrom configMap a'] });
-  expect(by.get('Y')!.value).toBe('only-a');
+  expect(by.get('ONLY_A')!.value).toBe('only-a');
   expect(by.has('bad name')).toBe(false);
   expect(by.get('P_TOKEN')).toMatchObject({ secret: true, present: true });
   expect(by.get('P_TOKEN')!.value).toBeUndefined();
@@ -327,4 +327,34 @@ test('a subchart is left out only when its condition is off', () => {
   expect(dependencyDisabled(dep, { postgresql: { enabled: true } }, { postgresql: { enabled: false } })).toBe(false);
   expect(dependencyDisabled({ name: 'x' }, {}, {})).toBe(false);
   expect(dependencyDisabled({ name: 'x', condition: 'x.enabled' }, {}, {})).toBe(false);
+});
+
+test('pod rows: a read-only root or a volume no declaration places differs; what the local process does not enforce is declared', () => {
+  const pod = (securityContext: string, mounts: string, volumes: string) => extractChartSpec(parseManifest(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: mlflow }
+spec:
+  template:
+    spec:
+      serviceAccountName: mlflow
+      securityContext: { fsGroup: 1001 }
+      volumes: ${volumes}
+      containers:
+        - name: mlflow
+          image: m:1
+          command: [mlflow, server]
+          securityContext: ${securityContext}
+          resources: { limits: { memory: 2Gi } }
+          volumeMounts: ${mounts}
+`));
+  const local: LocalSpec = { command: 'mlflow', args: ['server'], env: {} };
+  const rows = (spec: ReturnType<typeof pod>) => compareParity(spec, local, { values: {}, secrets: [] }).filter((r) => r.kind === 'pod');
+  const writable = rows(pod('{ readOnlyRootFilesystem: false, runAsUser: 1001 }', '[{ name: tmp, mountPath: /tmp }]', '[{ name: tmp, emptyDir: {} }]'));
+  expect(writable.filter((r) => r.verdict === 'differs')).toEqual([]);
+  expect(writable.find((r) => r.key === 'securityContext.runAsUser')).toMatchObject({ verdict: 'declared', placements: ['local-process'] });
+  expect(writable.find((r) => r.key === 'resources.limits.memory')).toMatchObject({ verdict: 'declared', placements: ['no-cgroup-limits'] });
+  expect(writable.find((r) => r.key === 'mount /tmp')).toMatchObject({ verdict: 'declared', chart: 'emptyDir (volume tmp)' });
+  const readOnly = rows(pod('{ readOnlyRootFilesystem: true }', '[{ name: data, mountPath: /mlflow }]', '[{ name: data, emptyDir: {} }]'));
+  expect(readOnly.filter((r) => r.verdict === 'differs').map((r) => r.key)).toEqual(['securityContext.readOnlyRootFilesystem', 'mount /mlflow']);
 });

@@ -21,7 +21,7 @@ const chartPath = process.env.MLFLOW_CHART_PATH ? resolve(process.env.MLFLOW_CHA
 const cachedHelm = join(cacheDir(), 'helm', HELM_VERSION, 'helm');
 const helm = existsSync(cachedHelm) ? cachedHelm : findOnPath('helm');
 
-interface Container { name: string; image: string; args?: string[]; env?: { name: string; value?: string }[]; envFrom?: { secretRef?: { name: string } }[]; volumeMounts?: { name: string; mountPath: string }[] }
+interface Container { name: string; image: string; args?: string[]; env?: { name: string; value?: string }[]; envFrom?: { secretRef?: { name: string } }[]; volumeMounts?: { name: string; mountPath: string }[]; resources?: unknown; securityContext?: Record<string, unknown> }
 interface Manifest { kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec: Record<string, unknown> }
 
 test('the k3d values render through the chart of their pin set and carry the CA, the pinned migration image and buun-stack\'s flags', async () => {
@@ -53,9 +53,12 @@ test('the k3d values render through the chart of their pin set and carry the CA,
   expect(main.args).toEqual(expect.arrayContaining([
     `--app-name=${desc.mlflow.appName}`,
     '--allowed-hosts=mlflow.localhost,mlflow.localhost:8443,mlflow.mlflow.svc.cluster.local,mlflow.mlflow.svc.cluster.local:5000,*',
-    '--expose-prometheus=/mlflow/metrics',
     '--workers=1',
   ]));
+  // buun-stack turns the ServiceMonitor, and with it --expose-prometheus, on only with kube-prometheus-stack
+  expect(main.args?.some((a) => a.startsWith('--expose-prometheus'))).toBe(false);
+  expect(main.resources).toEqual({ limits: { cpu: '1000m', memory: '2Gi' }, requests: { cpu: '100m', memory: '512Mi' } });
+  expect(main.securityContext).toMatchObject({ runAsUser: 1001, readOnlyRootFilesystem: false });
   const envOf = (name: string) => main.env?.find((e) => e.name === name)?.value;
   expect(envOf('REQUESTS_CA_BUNDLE')).toBe('/etc/harness-ca/ca.pem');
   expect(envOf('OIDC_DISCOVERY_URL')).toBe('https://keycloak.localhost:8443/realms/buunstack/.well-known/openid-configuration');
@@ -64,6 +67,5 @@ test('the k3d values render through the chart of their pin set and carry the CA,
   expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'stack-ca', configMap: { name: 'stack-ca' } }));
   const ingress = docs.find((d) => d.kind === 'Ingress')!;
   expect(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.middlewares']).toBe('mlflow-mlflow-headers@kubernetescrd');
-  // no monitoring.coreos.com API in the cluster: --expose-prometheus without a ServiceMonitor
   expect(docs.some((d) => d.kind === 'ServiceMonitor')).toBe(false);
 });

@@ -62,18 +62,62 @@ test('commands are the ones buun-stack runs, with the k3d cluster\'s registry an
   expect(cluster.slice(0, 4)).toEqual(['k3d', 'cluster', 'create', 'mlflow-harness']);
   expect(cluster).toContain('mlflow-harness-registry:127.0.0.1:30500');
   expect(cluster).toContain('127.0.0.1:8443:443@loadbalancer');
-  expect(stepOf(p, 'cnpg-operator').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'cnpg', 'cnpg/cloudnative-pg', '--version', '0.26.0', '-n', 'postgres', '--wait', '--timeout', '10m']);
-  expect(stepOf(p, 'postgres-cluster').argv!.slice(0, 8)).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'postgres-cluster', 'cnpg/cluster', '--version', '0.3.1']);
+  // buun-head: CNPG 0.28.3 with cnpg-values.yaml and a bare --wait, the cluster chart without a wait, MLflow with Helm 4's --wait=legacy
+  expect(stepOf(p, 'cnpg-operator').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'cnpg', 'cnpg/cloudnative-pg', '--version', '0.28.3', '-n', 'postgres', '--wait', '--timeout', '10m', '-f', join(opts.workDir, 'cnpg-values.yaml')]);
+  expect(stepOf(p, 'postgres-cluster').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'postgres-cluster', 'cnpg/cluster', '--version', '0.6.1', '-n', 'postgres', '-f', join(opts.workDir, 'postgres-cluster-values.yaml')]);
   expect(stepOf(p, 'image-build').argv!.slice(0, 3)).toEqual(['docker', 'build', '-t']);
   expect(stepOf(p, 'image-build').argv).toContain('localhost:30500/mlflow:3.6.0-oidc');
   expect(stepOf(p, 'image-push').argv).toEqual(['docker', 'push', 'localhost:30500/mlflow:3.6.0-oidc']);
   expect(stepOf(p, 'helm-repo-community-charts').argv!.slice(0, 5)).toEqual(['helm', 'repo', 'add', 'community-charts', 'https://community-charts.github.io/helm-charts']);
-  expect(stepOf(p, 'mlflow').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'mlflow', 'community-charts/mlflow', '--version', '1.8.0', '-n', 'mlflow', '--wait', '--timeout', '10m', '-f', join(opts.workDir, 'values.yaml')]);
+  expect(stepOf(p, 'mlflow').argv).toEqual(['helm', 'upgrade', '--cleanup-on-fail', '--install', 'mlflow', 'community-charts/mlflow', '--version', '1.8.0', '-n', 'mlflow', '--wait=legacy', '--timeout', '10m', '-f', join(opts.workDir, 'values.yaml')]);
   const mw = stepOf(p, 'mlflow-headers').manifest as { spec: { headers: { customRequestHeaders: Record<string, string> } } };
   expect(mw.spec.headers.customRequestHeaders).toEqual({ 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'mlflow.localhost', 'X-Forwarded-Port': '8443' });
   const kc = stepOf(p, 'keycloak').manifest as { spec: { hostname: { hostname: string }; proxy: { headers: string } } };
   expect(kc.spec.hostname.hostname).toBe('https://keycloak.localhost:8443');
   expect(kc.spec.proxy.headers).toBe('xforwarded');
+});
+
+test('each platform profile renders its own components: Helm wait, CNPG, PostgreSQL, Keycloak, MinIO, MLflow pod, monitoring', () => {
+  type Kc = { apiVersion: string; spec: { image: string; resources: { requests: { memory: string }; limits: { memory: string } }; startupProbe?: unknown; unsupported?: unknown } };
+  const head = setup('seed', { HARNESS_PLATFORM: 'buun-head' });
+  const seed = setup('seed', { HARNESS_PLATFORM: 'seed' });
+  const ph = planProvision(head.desc, head.opts);
+  const ps = planProvision(seed.desc, seed.opts);
+  const kh = stepOf(ph, 'keycloak').manifest as Kc;
+  const ks = stepOf(ps, 'keycloak').manifest as Kc;
+  expect([kh.apiVersion, kh.spec.image, kh.spec.resources.requests.memory, kh.spec.resources.limits.memory]).toEqual(['k8s.keycloak.org/v2beta1', 'quay.io/keycloak/keycloak:26.4', '2Gi', '3Gi']);
+  expect(kh.spec.startupProbe).toEqual({ periodSeconds: 10, failureThreshold: 20 });
+  expect(kh.spec.unsupported).toBeTruthy();
+  expect([ks.apiVersion, ks.spec.image, ks.spec.resources.requests.memory, ks.spec.resources.limits.memory]).toEqual(['k8s.keycloak.org/v2alpha1', 'quay.io/keycloak/keycloak:26.3.4', '1.5Gi', '2Gi']);
+  expect(stepOf(ph, 'keycloak-ready').wait).toMatchObject({ version: 'v2beta1' });
+  expect(stepOf(ps, 'keycloak-ready').wait).toMatchObject({ version: 'v2alpha1' });
+  expect(stepOf(ph, 'keycloak-operator').argv!.at(-1)).toContain('/26.6.3/');
+  expect(stepOf(ps, 'keycloak-operator').argv!.at(-1)).toContain('/26.3.4/');
+  expect(ids(ph)).toEqual(expect.arrayContaining(['postgres-seccomp', 'keycloak-operator-memory', 'cnpg-operator-values']));
+  expect(ids(ps)).not.toEqual(expect.arrayContaining(['postgres-seccomp']));
+  expect(ids(ps)).not.toContain('keycloak-operator-memory');
+  const pg = (p: PlanStep[]) => stepOf(p, 'postgres-cluster-values').manifest as { version: { postgresql: string }; cluster: { resources?: unknown; postgresql: { parameters: Record<string, string> } } };
+  expect(pg(ph).version.postgresql).toBe('18');
+  expect(pg(ph).cluster.postgresql.parameters.io_method).toBe('io_uring');
+  expect(pg(ps).version.postgresql).toBe('16');
+  expect(pg(ps).cluster.resources).toBeUndefined();
+  const mn = (p: PlanStep[]) => stepOf(p, 'minio-values').manifest as { image: { repository: string; tag: string }; resources?: { limits: { cpu: string } } };
+  expect(mn(ph).image).toMatchObject({ repository: 'pgsty/minio' });
+  expect(mn(ph).resources!.limits.cpu).toBe('100m');
+  expect(mn(ps).image).toMatchObject({ repository: 'quay.io/minio/minio', tag: 'RELEASE.2024-12-18T13-15-44Z' });
+  expect(stepOf(ph, 'minio').argv).toContain('--wait=legacy');
+  expect(stepOf(ps, 'minio').argv).toContain('--wait');
+  expect(stepOf(ps, 'mlflow').argv).not.toContain('--wait=legacy');
+  for (const p of [ph, ps]) {
+    const v = stepOf(p, 'mlflow-values').manifest as { resources: unknown; securityContext: { runAsUser: number }; serviceMonitor: { enabled: boolean } };
+    expect(v.resources).toEqual({ limits: { cpu: '1000m', memory: '2Gi' }, requests: { cpu: '100m', memory: '512Mi' } });
+    expect(v.securityContext.runAsUser).toBe(1001);
+    // buun-stack enables the ServiceMonitor only where kube-prometheus-stack is installed; the k3d cluster has none
+    expect(v.serviceMonitor.enabled).toBe(false);
+  }
+  // the realm's client sessions: 86400 at HEAD (ea328fe), 43200 at the seed
+  expect(head.desc.keycloak.tokenSettings.clientSessionMaxLifespan).toBe(86400);
+  expect(seed.desc.keycloak.tokenSettings.clientSessionMaxLifespan).toBe(43200);
 });
 
 test('the Secrets carry the keys the chart and buun-stack\'s recipes read', () => {
@@ -178,7 +222,8 @@ test('no secret value appears in the plan or its rendering; they are filled only
   const p = planProvision(desc, opts);
   const text = `${renderPlan(p)}${JSON.stringify(p)}`;
   for (const v of values) expect(text).not.toContain(v);
-  for (const name of ['postgresSuperuser', 'postgresMlflow', 's3AccessKey', 's3SecretKey', 'keycloakAdmin', 'clientSecret', 'tlsKey']) expect(text).toContain(`<secret:${name}>`);
+  // the MinIO root user is buun-stack's fixed `minioadmin`, not a secret; its password is one
+  for (const name of ['postgresSuperuser', 'postgresMlflow', 's3SecretKey', 'keycloakAdmin', 'clientSecret', 'tlsKey']) expect(text).toContain(`<secret:${name}>`);
   for (const s of p) expect(s.argv?.join(' ') ?? '').not.toContain('<secret:');
   const filled = fill(stepOf(p, 'databases').stdin!, { postgresMlflow: secrets.postgresMlflow });
   expect(filled).toContain(`PASSWORD '${secrets.postgresMlflow}'`);
