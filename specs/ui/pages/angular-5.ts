@@ -354,7 +354,8 @@ export const angular5 = (target: TargetDescriptor, facts: UiFacts): PermissionsU
   async areas(page) {
     const buttons = await Promise.all(Object.values(header(page)).map(async (b) => ((await b.count()) ? (await b.innerText()).trim() : '')));
     const tabs = await page.getByRole('tab').allInnerTexts();
-    return [...buttons, ...tabs].map((s) => s.trim()).filter(Boolean);
+    // Material icons are ligature text ("home Home"): the label is what follows the icon's name
+    return [...buttons, ...tabs].map((s) => s.trim().replace(/^[a-z_]+\s+(?=[A-Z])/, '')).filter(Boolean);
   },
   async auditMentions(page) {
     return (await page.getByText(/audit/i).count()) + (await page.getByRole('link', { name: /audit/i }).count()) + (await page.getByRole('button', { name: /audit/i }).count());

@@ -45,7 +45,7 @@ class NamedToken implements AccessKeyDialog {
     return [this.page.getByRole('textbox', { name: 'Token', exact: true })];
   }
   volatile(): Locator[] {
-    return [this.page.getByRole('textbox', { name: /^Expires on/ }), this.page.getByText(/^Pick a date between /), this.page.getByText(this.name)];
+    return [this.page.getByRole('textbox', { name: /^Expires on/ }), this.page.getByRole('textbox', { name: /^Name/ }), this.page.getByText(/^Pick a date between /), this.page.getByText(this.name)];
   }
 
   async open(): Promise<string> {
