@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { freemem } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,8 @@ import { projectRoot, reportsDir } from '../paths.ts';
 import { info, seconds, step } from '../progress.ts';
 import { selectedTarget } from './target.ts';
 import { readConformance, UNJUDGED, writeDiff } from './compare.ts';
+import { readShots, screenshotPairs, screenshotSection } from '../bump/screenshots.ts';
+import { writeReportIndex } from '../report-index.ts';
 
 /**
  * `npm run bump -- [<from>] [<to>] [--serial]`: runs the suite on two pin sets — at once, each on its own stack,
@@ -75,6 +77,12 @@ export async function bump(args: string[]): Promise<number> {
     report.packages = diffPackages(lockPackages(readFileSync(lockA!, 'utf8')), lockPackages(readFileSync(lockB!, 'utf8')), keys);
   }
   writeDiff(report, 'bump', `What the bump ${from} → ${to} changed`);
+  // the UI checks' screenshots, before and after, for the steps whose check status or page changed
+  rmSync(join(reportsDir, 'bump', 'ui-diff'), { recursive: true, force: true });
+  const pairs = screenshotPairs(dirs[0]!, dirs[1]!, join(reportsDir, 'bump', 'ui-diff'));
+  appendFileSync(join(reportsDir, 'bump.html'), screenshotSection(pairs, reportsDir, readShots(dirs[1]!).size));
+  info(`UI screenshots: ${pairs.length} steps changed — reports/bump.html`);
+  writeReportIndex(reportsDir, { title: `Bump ${from} → ${to}`, since: started, runs: [{ label: `the suite on ${from}`, dir: dirs[0]! }, { label: `the suite on ${to}`, dir: dirs[1]! }] });
   info(`Bump run took ${seconds(Date.now() - started)}.`);
   return exitCodeOf(report);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LedgerFile } from '../local/ledger.ts';
 import { writeDiagnostics } from '../diagnostics.ts';
@@ -14,6 +14,7 @@ import { describeRemote } from '../targets/remote.ts';
 import { remotePython, selectedTarget } from './target.ts';
 import { SPEC_PROJECTS } from '../../conformance/run-scope.ts';
 import { EXPECTED_FILE, listChecks, readShardRecord, shardFile, shardPhases, takeShard, writeShardRecord, type Shard, type ShardRecord } from '../shards.ts';
+import { writeReportIndex } from '../report-index.ts';
 
 /**
  * One command for CI: provision if needed, run the specs, and tear down what this command provisioned.
@@ -29,6 +30,7 @@ export async function test(argv: string[]): Promise<number> {
   const timings: Timings = { provisionSeconds: 0, suiteSeconds: 0, teardownSeconds: 0, components: {} };
   const since = (t: number) => Math.round((Date.now() - t) / 100) / 10;
   let t0 = Date.now();
+  const started = t0;
   if (target === 'remote') {
     descriptor = await describeRemote(await remotePython());
   } else if (target === 'k3d') {
@@ -49,6 +51,8 @@ export async function test(argv: string[]): Promise<number> {
   const undefer = deferInterrupts((signal) => runner?.kill(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
   try {
     t0 = Date.now();
+    // this run's UI screenshots only (specs/ui/screens.ts writes them)
+    rmSync(join(reportDir(), 'ui'), { recursive: true, force: true });
     const { code, output } = shard
       ? await runShard(shard, args, descriptor, startedAt, timings, (p) => (runner = p))
       : await runPlaywright(args, descriptor.caCertPath, (p) => (runner = p));
@@ -79,6 +83,7 @@ export async function test(argv: string[]): Promise<number> {
     undefer();
     mkdirSync(reportDir(), { recursive: true });
     writeFileSync(join(reportDir(), 'timings.json'), `${JSON.stringify({ ...timings, reusedStack: !ownStack && target !== 'remote' }, null, 2)}\n`);
+    info(`Start page of this run: ${writeReportIndex(reportDir(), { title: 'npm test', since: started })}`);
   }
 }
 
@@ -157,7 +162,10 @@ function updateShardRecord(dir: string, change: { exitCode: number; seconds: Rec
 export async function specs(args: string[]): Promise<number> {
   const descriptor = readDescriptor(stateDir());
   if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
-  return (await runPlaywright(args, descriptor.caCertPath)).code;
+  const started = Date.now();
+  const { code } = await runPlaywright(args, descriptor.caCertPath);
+  writeReportIndex(reportDir(), { title: 'npm run specs', since: started });
+  return code;
 }
 
 /**
