@@ -28,6 +28,9 @@ export default defineConfig({
     ['./conformance/reporter.ts', { outputDir: reportDir }],
     ['./conformance/permissions-reporter.ts', { outputDir: reportDir }],
     ['./conformance/security-reporter.ts', { outputDir: reportDir }],
+    ['./conformance/timings-reporter.ts', { outputDir: reportDir }],
+    // a shard of a sharded run (`npm test -- --shard=i/n`) also keeps Playwright's blob report for `merge-reports`
+    ...(process.env.HARNESS_BLOB_FILE ? [['blob', { outputFile: process.env.HARNESS_BLOB_FILE }] as const] : []),
   ],
   use: {
     // Traces record request headers and typed passwords: they would carry the stack's credentials into the
@@ -55,9 +58,19 @@ export default defineConfig({
       metadata: { target: descriptor?.target, pins: descriptor?.pins },
       use: {
         ...devices['Desktop Chrome'],
+        // fixed page geometry, locale, clock zone and colours: the same UI gives the same screenshot (specs/ui/screens.ts)
+        viewport: { width: 1280, height: 800 },
+        deviceScaleFactor: 1,
+        locale: 'en-US',
+        timezoneId: 'UTC',
+        colorScheme: 'light',
         launchOptions: {
           ...(existsSync(chromium) ? { executablePath: chromium } : {}),
-          args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+          args: [
+            '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+            // glyphs rendered the same on every run and machine: no hinting, no subpixel (LCD) text, one colour profile
+            '--font-render-hinting=none', '--disable-lcd-text', '--disable-font-subpixel-positioning', '--force-color-profile=srgb', '--hide-scrollbars',
+          ],
           // Chromium reads its trust store from $HOME/.pki/nssdb: the stack's own holds the stack CA.
           ...(descriptor?.browserHome ? { env: { ...process.env, HOME: descriptor.browserHome } } : {}),
         },

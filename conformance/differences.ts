@@ -3,7 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { inRange } from '../provision/plugin/adapters.ts';
+import { inRange, validRange } from '../provision/versions/pep440.ts';
+
+/** A PEP 440 version range: comparators separated by spaces or commas (`>=6.0.0 <8.0.0`, `<3.18.0rc1`). */
+export const pep440Range = z.string().refine(validRange, 'a PEP 440 version range such as ">=6.0.0 <8.0.0"');
 
 export const Difference = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/),
@@ -12,9 +15,9 @@ export const Difference = z.object({
   reality: z.string(),
   reason: z.string(),
   /** The mlflow-oidc-auth versions it is declared for (a range such as `>=6.0.0`); absent: every version. */
-  plugin: z.string().regex(/^(?:(?:>=|<=|<|>)\d+\.\d+\.\d+ ?)+$/).optional(),
+  plugin: pep440Range.optional(),
   /** The MLflow versions it is declared for (same syntax); absent: every version. */
-  mlflow: z.string().regex(/^(?:(?:>=|<=|<|>)\d+\.\d+\.\d+ ?)+$/).optional(),
+  mlflow: pep440Range.optional(),
 });
 export type Difference = z.infer<typeof Difference>;
 
@@ -26,7 +29,7 @@ export function loadDifferences(file = differencesFile): Map<string, Difference>
 }
 
 /** Whether a declared difference applies to the pins under test (its plugin and MLflow ranges). */
-export function appliesTo(d: Difference, pins: { mlflowOidcAuth?: string; mlflow?: string } | undefined): boolean {
+export function appliesTo(d: Pick<Difference, 'plugin' | 'mlflow'>, pins: { mlflowOidcAuth?: string; mlflow?: string } | undefined): boolean {
   const within = (range: string | undefined, version: string | undefined) => !range || (version !== undefined && inRange(version, range.trim()));
   return within(d.plugin, pins?.mlflowOidcAuth) && within(d.mlflow, pins?.mlflow);
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { inRange } from '../provision/plugin/adapters.ts';
+import { pep440Range } from './differences.ts';
 
 /**
  * The permission matrix (specs/permissions/matrix.yaml) and the bypass audit's declared leaks
@@ -16,7 +17,7 @@ export type Operation = (typeof OPERATIONS)[number];
 export const LEVELS = ['READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS'] as const;
 export type Level = (typeof LEVELS)[number];
 export type Outcome = 'allowed' | 'denied';
-const range = z.string().regex(/^(?:(?:>=|<=|<|>)\d+\.\d+\.\d+ ?)+$/);
+const range = pep440Range;
 
 /** One value or a list of them (a declaration may cover several cells). */
 const list = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);

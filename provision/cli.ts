@@ -25,9 +25,14 @@ const commands: Record<string, { describe: string; run: Command }> = {
   drift: { describe: 'buun-stack\'s versions and settings (a checkout) against the platform profile: <path> [--platform <name>]', run: async (a) => (await import('./commands/drift.ts')).drift(a) },
   'k3d-api': { describe: 'the k3d plan of each platform profile against a real kube-apiserver (no kubelet): reports/k3d-api.json; [--platform <name>]', run: async (a) => (await import('./commands/k3d-api.ts')).k3dApi(a) },
   k3d: { describe: 'the k3d target on its own: plan (prints every command and manifest, no Docker needed) | up | down', run: async (a) => (await import('./commands/k3d.ts')).k3d(a) },
+  'merge-reports': { describe: 'merge the reports of a sharded run (npm test -- --shard=i/n): <shard report folder>…', run: async (a) => (await import('./commands/merge-reports.ts')).mergeReports(a) },
   bench: { describe: 'one npm test from no stack up, measured: reports/bench.json', run: async (a) => (await import('./commands/bench.ts')).bench(a) },
   test: { describe: 'provision if needed, run the specs, tear down what was provisioned', run: async (a) => (await import('./commands/test.ts')).test(a) },
+  'test-remote': { describe: 'npm test with HARNESS_TARGET=remote against a local stack ([--keycloak-admin]): the remote target as a user meets it', run: async (a) => (await import('./commands/test-remote.ts')).testRemote(a) },
 };
+
+/** Commands that never read a pin set: they do not resolve `latest` (a teardown must not wait on the package index). */
+const PIN_FREE = new Set(['status', 'teardown', 'compare', 'scenarios', 'drift']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -36,6 +41,12 @@ async function main(argv: string[]): Promise<number> {
     const list = Object.entries(commands).map(([k, v]) => `  ${k.padEnd(13)} ${v.describe}`).join('\n');
     process.stderr.write(`${name ? `Unknown command \`${name}\`.\n` : ''}Usage: npm run <command>\n${list}\n`);
     return 2;
+  }
+  // HARNESS_PINS=latest (or `bump … latest`) is resolved at run time, before the command loads it
+  if (!PIN_FREE.has(name!)) {
+    const { loadHarnessEnv } = await import('./config/env.ts');
+    const { LATEST } = await import('./config/latest.ts');
+    if (loadHarnessEnv().HARNESS_PINS === LATEST || (name === 'bump' && rest.includes(LATEST))) await (await import('./local/prereqs/latest.ts')).ensureLatest();
   }
   return cmd.run(rest);
 }

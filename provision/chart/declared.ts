@@ -55,12 +55,17 @@ export interface ReplacedInit {
   /** What the local target does instead. */
   local: string;
   reason: string;
-  /** What the chart's init container must still do for the replacement to stand. */
+  /**
+   * Exactly what the chart's init container may be for the replacement to stand: anything else is `differs`. Patterns
+   * are anchored regular expressions and may name `{placeholders}`.
+   */
   requires: {
-    /** Snippets the init container's command, args or mounted ConfigMap files must contain. */
+    /** The whole image reference (`repository:tag`). */
+    image: string;
+    /** The command and its arguments, joined by single spaces. */
+    command: string;
+    /** Snippets the init container's mounted ConfigMap files (its script) must contain. */
     scriptIncludes?: string[];
-    /** The image tag the init container must run (the local step runs the pinned MLflow). */
-    imageTag?: string;
   };
 }
 
@@ -69,8 +74,6 @@ export interface Declarations {
   podMounts: MountDeclaration[];
   substitutions: Substitution[];
   statePaths: StatePath[];
-  /** Variables whose values are secrets on both sides: compared as present on both sides, never shown. */
-  secretValues: { reason: string };
   externalSecrets: ExternalSecret[];
   localOnly: LocalOnly[];
   replacedInits: ReplacedInit[];
@@ -166,9 +169,6 @@ export const DECLARED: Declarations = {
       under: '{localFs}',
     },
   ],
-  secretValues: {
-    reason: 'a secret (password, key, token): generated per stack on each side, so compared as present on both sides only',
-  },
   externalSecrets: [
     {
       name: 'mlflow-db-secret',
@@ -198,15 +198,17 @@ export const DECLARED: Declarations = {
       local: 'migration step before `mlflow server` starts: _initialize_tables(create_sqlalchemy_engine_with_retry(\'postgresql://\')) with the server\'s environment',
       reason: 'the chart\'s migration init container is a step of the local MLflow component (same call, same MLflow version)',
       requires: {
+        image: '^burakince/mlflow:{mlflowVersion}$',
+        command: '^python /opt/mlflow/migrations\\.py$',
         scriptIncludes: ['create_sqlalchemy_engine_with_retry("postgresql://")', '_initialize_tables('],
-        imageTag: '{mlflowVersion}',
       },
     },
     {
       name: 'dbchecker',
       local: 'PostgreSQL readiness wait before MLflow starts',
       reason: 'the chart\'s database check init container is the local PostgreSQL component\'s readiness wait',
-      requires: {},
+      // busybox running the chart's own script, which waits until PostgreSQL accepts connections (nc -z)
+      requires: { image: '^busybox:[0-9][0-9.]*$', command: '^/script/dbchecker\\.sh$', scriptIncludes: ['until nc -z'] },
     },
   ],
 };

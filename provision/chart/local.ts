@@ -6,8 +6,24 @@ import { generateSecrets, logPath, type LocalContext, type StackPorts } from '..
 import { commandLine, environment } from '../local/components/mlflow.ts';
 import * as s3 from '../local/components/s3.ts';
 import type { PlacementValues } from './declared.ts';
-import type { LocalSpec } from './parity.ts';
+import type { LocalSpec, SecretRef } from './parity.ts';
 import { CLUSTER, clusterService } from './render.ts';
+
+/**
+ * The Secret (name and key) each secret variable of the local MLflow process stands for: the Secrets buun-stack
+ * creates next to the chart (the chart values name mlflow-db-secret as existingDatabaseSecret), and the Flask key
+ * Secret the chart generates for release `mlflow`. chart-parity compares secrets by this reference.
+ */
+export const LOCAL_SECRET_REFS: Record<string, SecretRef> = {
+  PGUSER: { secret: 'mlflow-db-secret', key: 'username' },
+  PGPASSWORD: { secret: 'mlflow-db-secret', key: 'password' },
+  AWS_ACCESS_KEY_ID: { secret: 'mlflow-s3-secret', key: 'AWS_ACCESS_KEY_ID' },
+  AWS_SECRET_ACCESS_KEY: { secret: 'mlflow-s3-secret', key: 'AWS_SECRET_ACCESS_KEY' },
+  OIDC_CLIENT_ID: { secret: 'mlflow-oidc-config', key: 'OIDC_CLIENT_ID' },
+  OIDC_CLIENT_SECRET: { secret: 'mlflow-oidc-config', key: 'OIDC_CLIENT_SECRET' },
+  OIDC_USERS_DB_URI: { secret: 'mlflow-oidc-config', key: 'OIDC_USERS_DB_URI' },
+  MLFLOW_FLASK_SERVER_SECRET_KEY: { secret: 'mlflow-flask-server-secret-key', key: 'MLFLOW_FLASK_SERVER_SECRET_KEY' },
+};
 
 /** Placeholder loopback ports: nothing listens on them, they only fill the command line and environment. */
 export const PLACEHOLDER_PORTS: StackPorts = { postgres: 15432, s3: 17070, keycloakHttp: 18080, keycloakHttps: 18443, keycloakManagement: 19000, mlflow: 15000 };
@@ -29,7 +45,7 @@ export function localSide(desc: StackDescription, cache: string): { local: Local
     readyTimeout: 1,
     log: (name) => logPath(state, name),
   };
-  const local: LocalSpec = { command: 'mlflow', args: commandLine(ctx), env: environment(ctx) };
+  const local: LocalSpec = { command: 'mlflow', args: commandLine(ctx), env: environment(ctx), secretRefs: LOCAL_SECRET_REFS };
   const values = placementValues(ctx);
   const secretValues = [secrets.postgresSuperuser, secrets.postgresMlflow, secrets.s3AccessKey, secrets.s3SecretKey, secrets.keycloakAdmin, secrets.clientSecret, ...Object.values(secrets.personas)];
   return { local, values, secrets: secretValues, state, cleanup: () => rmSync(state, { recursive: true, force: true }) };

@@ -26,6 +26,16 @@ export interface LocalSpec {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /**
+   * The Secret (name and key) each secret variable of the local process stands for: secrets are compared by this
+   * reference, never by name guessing or by value (each side generates its own).
+   */
+  secretRefs?: Record<string, SecretRef>;
+}
+
+export interface SecretRef {
+  secret: string;
+  key: string;
 }
 
 export interface ParityContext {
@@ -38,7 +48,6 @@ export interface ParityContext {
 export const ABSENT = '—';
 /** Joins the reasons of several declarations in one row. */
 const REASONS = ' + ';
-const SECRET_NAME = /PASSWORD|SECRET|TOKEN|PWD|_KEY$|_KEY_ID$/i;
 
 /** `mlflow server --a=b --c` → the command (program name and positional arguments) and the flags in order. */
 export function splitArgs(command: string[], args: string[]): { command: string; flags: [string, string][] } {
@@ -150,10 +159,13 @@ function containsSecret(value: string, ctx: ParityContext): boolean {
   return ctx.secrets.some((s) => s.length >= 6 && value.includes(s));
 }
 
-function localIsSecret(key: string, value: string | undefined, ctx: ParityContext): boolean {
+/** A local value is secret when it stands for a Secret or holds one of the stack's secret values — never by its name. */
+function localIsSecret(key: string, value: string | undefined, local: LocalSpec, ctx: ParityContext): boolean {
   if (value === undefined) return false;
-  return SECRET_NAME.test(key) || containsSecret(value, ctx);
+  return !!local.secretRefs?.[key] || containsSecret(value, ctx);
 }
+
+const refShown = (r: SecretRef) => `secret ${r.secret}/${r.key}`;
 
 function chartShown(v: ChartEnvVar, secret: boolean): string {
   if (secret || v.value === undefined) {
@@ -167,13 +179,15 @@ function compareEnv(chart: ChartSpec, local: LocalSpec, ctx: ParityContext, d: D
   const rows: ParityRow[] = [];
   const chartEnv = new Map(chart.container.env.map((v) => [v.name, v]));
   const external = new Map(d.externalSecrets.map((s) => [s.name, s]));
+  const refs = local.secretRefs ?? {};
+  const sameRef = (key: string, secret: string, secretKey: string) => refs[key]?.secret === secret && refs[key]?.key === secretKey;
   // variables an unrendered envFrom secret provides, when that secret is declared
-  const viaUnrendered = new Map<string, { name: string; createdBy: string }>();
+  const viaUnrendered = new Map<string, { name: string; key: string; createdBy: string }>();
   for (const u of chart.container.unrenderedEnvFrom) {
     const ext = u.type === 'secretRef' ? external.get(u.name) : undefined;
     const localKeys = ext ? ext.keys.map((k) => u.prefix + k) : [];
-    for (const k of localKeys) if (!chartEnv.has(k)) viaUnrendered.set(k, { name: u.name, createdBy: ext!.createdBy });
-    const missing = localKeys.filter((k) => !(k in local.env));
+    for (const k of ext?.keys ?? []) if (!chartEnv.has(u.prefix + k)) viaUnrendered.set(u.prefix + k, { name: u.name, key: k, createdBy: ext!.createdBy });
+    const missing = (ext?.keys ?? []).filter((k) => !(u.prefix + k in local.env) || !sameRef(u.prefix + k, u.name, k));
     rows.push({
       kind: 'env',
       key: `envFrom ${u.type === 'secretRef' ? 'secret' : 'configMap'} ${u.name}`,
@@ -182,7 +196,7 @@ function compareEnv(chart: ChartSpec, local: LocalSpec, ctx: ParityContext, d: D
       verdict: ext && missing.length === 0 ? 'declared' : 'differs',
       ...(ext && missing.length === 0 ? { placements: ['external-secret'] } : {}),
       reason: !ext ? `the chart reads ${u.name}, which is neither rendered by the chart nor declared (provision/chart/declared.ts)`
-        : missing.length > 0 ? `the local server lacks ${missing.join(', ')} of ${u.name}` : `external-secret: created by ${ext.createdBy}`,
+        : missing.length > 0 ? `the local server does not take ${missing.map((k) => u.prefix + k).join(', ')} from ${u.name}` : `external-secret: created by ${ext.createdBy}`,
     });
   }
   const localOnly = new Map<string, string>();
@@ -192,16 +206,18 @@ function compareEnv(chart: ChartSpec, local: LocalSpec, ctx: ParityContext, d: D
   for (const key of keys) {
     const c = chartEnv.get(key);
     const l = local.env[key];
-    const lSecret = localIsSecret(key, l, ctx) || !!c?.secret || viaUnrendered.has(key);
-    const localShown = l === undefined ? ABSENT : lSecret ? '(secret, present)' : l === '' ? '(empty)' : l;
+    const lSecret = localIsSecret(key, l, local, ctx);
+    const lRef = refs[key];
+    const localShown = l === undefined ? ABSENT : lRef ? `(${refShown(lRef)}${l === '' ? ', empty' : ', present'})` : lSecret ? '(secret, present)' : l === '' ? '(empty)' : l;
     const row: ParityRow = { kind: 'env', key, chart: ABSENT, local: localShown, verdict: 'differs' };
     if (!c) {
       const via = viaUnrendered.get(key);
       if (via) {
         row.chart = `(envFrom secret ${via.name}, not rendered by the chart)`;
         row.source = `envFrom secret ${via.name}`;
-        if (l !== undefined && l !== '') declare(row, ['external-secret'], `external-secret: created by ${via.createdBy}`);
-        else row.reason = `the local server does not set ${key}, which ${via.name} provides in the cluster`;
+        if (l === undefined || l === '') row.reason = `the local server does not set ${key}, which ${via.name} provides in the cluster`;
+        else if (!sameRef(key, via.name, via.key)) row.reason = `the chart takes ${key} from secret ${via.name}/${via.key}; the local value ${lRef ? `stands for ${refShown(lRef)}` : 'is no Secret reference'}`;
+        else declare(row, ['external-secret'], `external-secret: created by ${via.createdBy}`);
       } else if (localOnly.has(key)) {
         declare(row, ['local-only'], `local-only: ${localOnly.get(key)}`);
       } else {
@@ -210,23 +226,27 @@ function compareEnv(chart: ChartSpec, local: LocalSpec, ctx: ParityContext, d: D
       rows.push(row);
       continue;
     }
-    row.chart = chartShown(c, lSecret || SECRET_NAME.test(key));
+    row.chart = chartShown(c, c.secret);
     row.source = describeOrigin(c.origin) + (c.overrides.length ? ` (overrides ${c.overrides.join(', ')})` : '');
     if (l === undefined) {
       row.reason = 'the chart sets this variable; the local server does not';
-    } else if (c.origin.type === 'secretKeyRef' && !c.origin.rendered) {
-      const ext = external.get(c.origin.name);
-      if (ext?.keys.includes(c.origin.key)) {
-        if (l !== '') declare(row, ['external-secret'], `external-secret: created by ${ext.createdBy}`);
-        else row.reason = 'the local value is empty';
-      } else {
-        row.reason = `the chart reads secret ${c.origin.name}/${c.origin.key}, which is neither rendered by the chart nor declared (provision/chart/declared.ts)`;
-      }
-    } else if (c.secret || lSecret) {
-      if (c.present === true && l !== '') declare(row, ['secret-values'], `secret-values: ${d.secretValues.reason}`);
-      else row.reason = c.present === true ? 'the local value is empty' : 'the chart\'s value is empty or unknown';
+    } else if (c.origin.type === 'secretKeyRef' || c.origin.type === 'secretRef') {
+      // a Secret on the chart's side: the same Secret and key on the local side (values are each side's own)
+      const { name, key: secretKey } = c.origin;
+      const rendered = c.origin.type === 'secretRef' || ('rendered' in c.origin && c.origin.rendered);
+      const ext = external.get(name);
+      if (!sameRef(key, name, secretKey)) row.reason = `the chart takes ${key} from secret ${name}/${secretKey}; the local value ${lRef ? `stands for ${refShown(lRef)}` : 'is no Secret reference'}`;
+      else if (l === '') row.reason = 'the local value is empty';
+      else if (rendered) {
+        if (c.present === true) row.verdict = 'same';
+        else row.reason = 'the chart renders the secret without a value';
+      } else if (ext?.keys.includes(secretKey)) declare(row, ['external-secret'], `external-secret: created by ${ext.createdBy}`);
+      else row.reason = `the chart reads secret ${name}/${secretKey}, which is neither rendered by the chart nor declared (provision/chart/declared.ts)`;
     } else if (c.value === undefined) {
       row.reason = `the chart's value comes from ${describeOrigin(c.origin)} and is not known`;
+    } else if (lSecret) {
+      // a literal on the chart's side is compared whatever the variable is called: here the local side holds a secret
+      row.reason = 'the chart gives a literal value; the local server a secret';
     } else if (c.value === l) {
       row.verdict = 'same';
     } else {
@@ -243,6 +263,12 @@ function initShown(i: InitContainer): string {
   return `${i.image}: ${[...i.command, ...i.args].join(' ').replace(/\s+/g, ' ').trim()}`;
 }
 
+/** A declared pattern with its `{placeholders}` filled (values escaped), anchored as written. */
+function pattern(source: string, values: PlacementValues): RegExp {
+  const escaped = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')]));
+  return new RegExp(fill(source, escaped));
+}
+
 function compareInits(chart: ChartSpec, ctx: ParityContext, d: Declarations): ParityRow[] {
   const rows: ParityRow[] = [];
   const replaced = new Map(d.replacedInits.map((r) => [r.name, r]));
@@ -252,12 +278,12 @@ function compareInits(chart: ChartSpec, ctx: ParityContext, d: Declarations): Pa
     if (!r) {
       row.reason = 'an init container the local target has no step for';
     } else {
-      const text = [...i.command, ...i.args, ...i.files.map((f) => f.content ?? '')].join('\n');
-      const missing = (r.requires.scriptIncludes ?? []).filter((s) => !text.includes(s));
-      const tag = r.requires.imageTag ? fill(r.requires.imageTag, ctx.values) : undefined;
-      const imageTag = i.image.includes(':') ? i.image.slice(i.image.lastIndexOf(':') + 1) : '';
-      if (missing.length > 0) row.reason = `the init container no longer does what the local step does: missing ${missing.map((m) => `\`${m}\``).join(', ')}`;
-      else if (tag !== undefined && imageTag !== tag) row.reason = `the init container runs image tag ${imageTag || '(none)'}, the local step MLflow ${tag}`;
+      const script = i.files.map((f) => f.content ?? '').join('\n');
+      const command = [...i.command, ...i.args].join(' ').replace(/\s+/g, ' ').trim();
+      const missing = (r.requires.scriptIncludes ?? []).filter((s) => !script.includes(s));
+      if (!pattern(r.requires.image, ctx.values).test(i.image)) row.reason = `the init container runs image ${i.image || '(none)'}; declared: ${fill(r.requires.image, ctx.values)}`;
+      else if (!pattern(r.requires.command, ctx.values).test(command)) row.reason = `the init container runs \`${command}\`; declared: ${fill(r.requires.command, ctx.values)}`;
+      else if (missing.length > 0) row.reason = `the init container's script no longer does what the local step does: missing ${missing.map((m) => `\`${m}\``).join(', ')}`;
       else declare(row, ['replaced-init'], `replaced-init: ${r.reason}`);
     }
     rows.push(row);

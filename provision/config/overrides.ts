@@ -59,6 +59,19 @@ export const StackOverrides = z
       .object({
         forwardedHeaders: z.object({ proto: z.string().nullable().optional(), host: z.string().nullable().optional(), port: z.string().nullable().optional() }).strict().optional(),
         certificate: z.enum(['valid', 'expired', 'wrong-host', 'untrusted-ca']).optional(),
+        /** Requests to MLflow the proxy refuses itself instead of passing them on: methods and a path pattern (RE2, as Caddy's path_regexp). */
+        block: z.array(z.object({
+          methods: z.array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])).min(1),
+          path: z.string().min(1).refine((p) => {
+            try {
+              new RegExp(p);
+              return !/\(\?[=!<]/.test(p) && !p.includes('`');
+            } catch {
+              return false;
+            }
+          }, 'a regular expression without look-around or backticks (Caddy uses RE2)'),
+          status: z.number().int().min(400).max(599).default(403),
+        }).strict()).optional(),
       })
       .strict()
       .optional(),
@@ -84,6 +97,7 @@ export function applyOverrides(desc: StackDescription, o: StackOverrides = {}): 
   if (o.keycloak?.tokenSettings) Object.assign(d.keycloak.tokenSettings, o.keycloak.tokenSettings);
   if (o.proxy?.forwardedHeaders) Object.assign(d.edge.forwardedHeaders, defined(o.proxy.forwardedHeaders));
   if (o.proxy?.certificate) d.edge.certificate = o.proxy.certificate;
+  if (o.proxy?.block?.length) d.edge.blocked = [...(d.edge.blocked ?? []), ...o.proxy.block];
   for (const g of o.keycloak?.addGroups ?? []) if (!d.keycloak.groups.some((x) => x.name === g.name)) d.keycloak.groups.push({ name: g.name, description: g.description });
   for (const [key, groups] of Object.entries(o.keycloak?.personaGroups ?? {})) {
     const p = d.keycloak.personas.find((x) => x.key === key);

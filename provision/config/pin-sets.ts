@@ -5,10 +5,13 @@ import { execaSync } from 'execa';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { HarnessError } from '../errors.ts';
-import { projectRoot } from '../paths.ts';
+import { cacheDir, projectRoot } from '../paths.ts';
 import { adapterFor, type PluginAdapter } from '../plugin/adapters.ts';
-import { baseImageFor, type BaseImage } from './base-images.ts';
+import { baseImageFor, baseImages, type BaseImage } from './base-images.ts';
 import { checkDate, IsoDate, resolveAsOf, today, type BuildDates } from './build-dates.ts';
+import { loadHarnessEnv } from './env.ts';
+import { LATEST, latestDir, latestDockerfile, latestLine, readLatest, uncoveredLine, type LatestResolution } from './latest.ts';
+import { compareVersions } from '../versions/pep440.ts';
 import { StackOverrides } from './overrides.ts';
 import { dockerfilePath, parseDockerfilePins, type ImagePins } from './pins.ts';
 
@@ -39,6 +42,10 @@ export interface PinSet {
   /** Changes to the stack description that go with these pins, each with its reason. */
   settings: SettingChange[];
   adapter: PluginAdapter;
+  /** Where the lock lives when not in the repository's locks (`latest`: its folder under the cache). */
+  lockDir?: string;
+  /** `latest`: what it resolved to and which newer releases it passed over, one line each (reports carry them). */
+  upstream?: string[];
 }
 
 export const SettingChange = z.object({
@@ -206,6 +213,7 @@ export function loadPinSet(selector?: string): PinSet {
     const date = new Date(Number(String(when.stdout).trim()) * 1000).toISOString().slice(0, 10);
     return { ...fromDockerfile(selector, file, String(r.stdout), { date, source: `the commit date of ${ref}` }), dockerfile: `image/Dockerfile@${ref}` };
   }
+  if (selector === LATEST) return loadLatest();
   const named = join(pinSetsDir, selector, 'pin-set.yaml');
   if (/^[a-z0-9-]+$/.test(selector) && existsSync(named)) {
     const dockerfile = join(pinSetsDir, selector, 'Dockerfile');
@@ -215,7 +223,66 @@ export function loadPinSet(selector?: string): PinSet {
   if (existsSync(path) && !selector.match(/^[a-z0-9-]+$/)) {
     return fromDockerfile(displayPath(path), path, readFileSync(path, 'utf8'));
   }
-  throw new HarnessError(`Unknown pin set \`${selector}\` (HARNESS_PINS)`, `use one of ${pinSetNames().join(', ')}, a path to a Dockerfile, or git:<ref>`);
+  throw new HarnessError(`Unknown pin set \`${selector}\` (HARNESS_PINS)`, `use one of ${[...pinSetNames(), LATEST].join(', ')}, a path to a Dockerfile, or git:<ref>`);
+}
+
+/**
+ * The base image of MLflow `mlflow` in `latest`: its own entry in image/base-images.yaml, else the recipe of the
+ * newest tag there.
+ */
+export function latestBase(mlflow: string): { like?: string } {
+  const images = baseImages();
+  if (images.some((b) => b.tag === mlflow)) return {};
+  return { like: [...images].sort((a, b) => compareVersions(b.tag, a.tag))[0]!.tag };
+}
+
+/** The chart `latest` runs: the one the user points at (MLFLOW_CHART_VERSION, or the chart at MLFLOW_CHART_PATH), else its base image's. */
+function latestChart(base: PinSet['baseImage']): { chart: string; source: string } {
+  const env = loadHarnessEnv();
+  if (env.MLFLOW_CHART_VERSION) return { chart: env.MLFLOW_CHART_VERSION, source: 'MLFLOW_CHART_VERSION' };
+  if (env.MLFLOW_CHART_PATH) {
+    const file = join(resolve(env.MLFLOW_CHART_PATH), 'Chart.yaml');
+    const version = existsSync(file) ? (parse(readFileSync(file, 'utf8')) as { version?: unknown } | null)?.version : undefined;
+    if (typeof version !== 'string') throw new HarnessError(`MLFLOW_CHART_PATH: ${file} names no chart version`, 'point it at the charts/mlflow folder of a community-charts/helm-charts checkout');
+    return { chart: version, source: `the chart at MLFLOW_CHART_PATH (${env.MLFLOW_CHART_PATH})` };
+  }
+  const tag = base.like?.tag ?? base.tag;
+  return { chart: base.chart, source: `the chart of burakince/mlflow:${tag} in image/base-images.yaml` };
+}
+
+/** The pin set of a `latest` resolution kept in `dir` (its Dockerfile is the one latestDockerfile writes). */
+export function latestPinSet(r: LatestResolution, dir: string): PinSet {
+  const dockerfile = join(dir, 'Dockerfile');
+  const pins = parseDockerfilePins(latestDockerfile(r), dockerfile);
+  const reason = `burakince/mlflow publishes no image of MLflow ${r.mlflow.version} (the newest tag image/base-images.yaml describes is ${r.like}): its recipe is assumed with MLflow ${r.mlflow.version}`;
+  const like = r.like ? { like: r.like, reason } : undefined;
+  const { chart, source } = latestChart(baseOf(pins, like));
+  const meta: PinSetFile = {
+    title: `Latest on ${r.index} as of ${r.day}: MLflow ${r.mlflow.version}, mlflow-oidc-auth ${r.plugin.version}, chart ${chart} (${source})`,
+    source: `${r.index} as of ${r.day} (resolved ${r.resolvedAt})`,
+    chart,
+    builtOn: r.day,
+    builtOnSource: `HARNESS_PINS=latest: the image is built the day it is resolved (${r.day})`,
+    ...(like && r.baseBuiltOn ? { baseBuiltOn: r.baseBuiltOn, baseBuiltOnSource: `MLflow ${r.mlflow.version} uploaded to the index on ${r.baseBuiltOn}`, baseImage: like } : {}),
+    settings: [],
+  };
+  const set = fromFile(LATEST, dockerfile, meta, pins);
+  return { ...set, lockDir: dir, upstream: [latestLine(r), uncoveredLine(r)].filter((l): l is string => !!l) };
+}
+
+/**
+ * `HARNESS_PINS=latest`: the day's resolution from the cache (HARNESS_LATEST_ON, set by the command that resolved
+ * it, keeps a run and its child processes on one day). Commands resolve it before they load it
+ * (provision/local/prereqs/latest.ts).
+ */
+export function loadLatest(cache = cacheDir()): PinSet {
+  const asOf = process.env.HARNESS_LATEST_ON ? checkDate(process.env.HARNESS_LATEST_ON, 'HARNESS_LATEST_ON') : resolveAsOf() ?? today();
+  const r = readLatest(cache, asOf);
+  if (!r) {
+    throw new HarnessError(`The pin set latest is not resolved as of ${asOf} on this machine (no ${latestDir(cache, asOf)})`,
+      'run a command with HARNESS_PINS=latest, e.g. `HARNESS_PINS=latest npm run prereqs`: it resolves it first');
+  }
+  return latestPinSet(r, latestDir(cache, asOf));
 }
 
 /** One line naming the pin set, for progress output and reports. */
@@ -238,5 +305,6 @@ export function pinSetSummary(p: PinSet) {
     baseBuiltOn: p.dates.baseBuiltOn,
     builtOn: p.dates.builtOn,
     settings: p.settings.map((s) => ({ change: s.change, reason: s.reason })),
+    ...(p.upstream ? { upstream: p.upstream } : {}),
   };
 }

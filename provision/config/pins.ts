@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../errors.ts';
 import { projectRoot } from '../paths.ts';
+import { validVersion } from '../versions/pep440.ts';
 
 /** Versions pinned by image/Dockerfile — the only place they are written. */
 export interface ImagePins {
@@ -29,7 +30,8 @@ export function parseDockerfilePins(text: string, source = 'image/Dockerfile'): 
   if (!baseImage.startsWith('burakince/mlflow:') || !tag) {
     throw new HarnessError(`${source}: expected FROM burakince/mlflow:<version>, got ${baseImage}`);
   }
-  const mlflow = /^(\d+\.\d+\.\d+)$/.exec(tag)?.[1];
+  // the tag is MLflow's version as PyPI spells it: a PEP 440 version (3.6.0, 3.18.0rc1)
+  const mlflow = /^\d[0-9A-Za-z.]*$/.test(tag) && validVersion(tag) ? tag : undefined;
   if (!mlflow) throw new HarnessError(`${source}: cannot read the MLflow version from the base image tag \`${tag}\``, 'use FROM burakince/mlflow:<MLflow version>, e.g. burakince/mlflow:3.6.0');
 
   const pipArgs = pipInstallArguments(text);

@@ -49,6 +49,14 @@ export interface EdgeDescription {
   forwardedHeaders: { proto: string | null; host: string | null; port: string | null };
   /** The stack's certificate, or a broken one: expired, for another host name, or signed by a CA nobody trusts. */
   certificate: 'valid' | 'expired' | 'wrong-host' | 'untrusted-ca';
+  /** Requests to MLflow the proxy answers itself (a route broken at the edge): methods, an RE2 path pattern, the status. */
+  blocked?: BlockedRequests[];
+}
+
+export interface BlockedRequests {
+  methods: ('GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE')[];
+  path: string;
+  status: number;
 }
 
 /** The harness's own renderer, or the chart's rendered container spec (a chart folder, or a version to pull). */

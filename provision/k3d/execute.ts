@@ -24,6 +24,55 @@ export interface ExecContext {
   redactions: Record<string, string>;
   /** Text of `<file:path>` placeholders (defaults to reading the file). */
   readFile?: (path: string) => string;
+  /** What k3d lists after a rollback (the cluster, the registry): a deletion counts only when it is gone from there. */
+  observeContainers?: () => Promise<{ cluster: 'absent' | 'running' | 'stopped'; registry: boolean }>;
+}
+
+/** What a rollback did, as k3d shows it afterwards. */
+export interface RollbackOutcome {
+  /** Steps that failed, with their redacted error. */
+  failures: string[];
+  /** What k3d still lists (`cluster <name>`, `registry <name>`); empty when confirmed gone. */
+  remaining: string[];
+  /** Why nothing could be confirmed (no observer, or it failed). */
+  unconfirmed?: string;
+  /** One line for the user: what was deleted, what was not and how to delete it. */
+  summary: string;
+}
+
+/**
+ * Deletes what a failed provision made: runs each rollback step (a failure is printed, the next still runs), then asks
+ * k3d what is left. Only what k3d no longer lists is reported deleted.
+ */
+export async function rollBack(steps: PlanStep[], ctx: ExecContext): Promise<RollbackOutcome> {
+  const failures: string[] = [];
+  for (const s of steps) {
+    try {
+      await progress(s.title, () => runStep(s, ctx));
+    } catch (e) {
+      const line = redactSecrets((e as Error).message.split('\n')[0] ?? String(e), ctx.redactions);
+      failures.push(`${s.title}: ${line}`);
+      info(`  ✖ ${s.title} failed: ${line}`);
+    }
+  }
+  const names = (kind: 'cluster' | 'registry') => steps.filter((s) => s.id === `${kind}-delete`).map((s) => s.argv![s.argv!.length - 1]!);
+  if (!ctx.observeContainers) return { failures, remaining: [], unconfirmed: 'nothing observes k3d here', summary: `the deletion could not be confirmed${failures.length ? ` (${failures.join('; ')})` : ''}` };
+  let seen: { cluster: string; registry: boolean };
+  try {
+    seen = await ctx.observeContainers();
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0] ?? String(e);
+    return { failures, remaining: [], unconfirmed: why, summary: `the deletion could not be confirmed (k3d could not be asked: ${why}); check with \`k3d cluster list\` and \`k3d registry list\`` };
+  }
+  const remaining = [
+    ...(seen.cluster !== 'absent' ? names('cluster').map((n) => `cluster ${n}`) : []),
+    ...(seen.registry ? names('registry').map((n) => `registry ${n}`) : []),
+  ];
+  const gone = [...names('cluster').map((n) => `cluster ${n}`), ...names('registry').map((n) => `registry ${n}`)].filter((x) => !remaining.includes(x));
+  const summary = remaining.length
+    ? `NOT deleted: ${remaining.join(', ')} (k3d still lists ${remaining.length > 1 ? 'them' : 'it'}${failures.length ? `; ${failures.join('; ')}` : ''}) — delete with ${remaining.map((r) => `\`k3d ${r.split(' ')[0]} delete ${r.split(' ')[1]}\``).join(' and ')}${gone.length ? `; deleted: ${gone.join(', ')}` : ''}`
+    : `the k3d ${gone.join(' and ') || 'cluster and registry'} ${gone.length > 1 ? 'were' : 'was'} deleted (k3d lists neither)`;
+  return { failures, remaining, summary };
 }
 
 function tail(text: string, lines = 15): string {
@@ -99,9 +148,10 @@ export async function executeOrRollBack(steps: PlanStep[], rollback: () => PlanS
     // after Ctrl-C, SIGTERM or SIGHUP the signal handler deletes the cluster (provisionK3d registers it)
     if (interrupted()) throw error;
     info('A step failed: deleting the cluster so that nothing half-created is left.');
-    await executePlan(rollback().map((s) => ({ ...s, allowFailure: true })), ctx, { cleanup: true }).catch(() => undefined);
+    const outcome = await rollBack(rollback(), ctx);
+    info(outcome.remaining.length || outcome.unconfirmed ? `✖ ${outcome.summary}` : `✔ ${outcome.summary}`);
     const e = error as Error;
-    const hint = 'the k3d cluster and its registry were deleted; the log of each command is in the logs folder of the state folder';
+    const hint = `${outcome.summary}; the log of each command is in the logs folder of the state folder`;
     throw e instanceof HarnessError ? new HarnessError(e.message, e.hint ? `${e.hint}; ${hint}` : hint, e.exitCode) : e;
   }
 }

@@ -26,6 +26,19 @@ export interface LiveRunnerOptions {
 
 const realmRunner = join(dirname(fileURLToPath(import.meta.url)), 'realm-runner.ts');
 
+/** What differs between the live realm and the description, read by realm-runner.ts in a process that trusts the stack CA. */
+export async function realmDriftOf(inputs: RealmInputs, caCert: string, redactions: Record<string, string>): Promise<string[]> {
+  const r = await execa(process.execPath, ['--import', 'tsx', realmRunner, '--check'], {
+    cwd: projectRoot,
+    input: JSON.stringify(inputs),
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: caCert },
+    all: true,
+    reject: false,
+  });
+  if (r.exitCode !== 0) throw new Error(redactSecrets(String(r.all ?? r.shortMessage).trim().split('\n').slice(-3).join(' | '), redactions));
+  return JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '[]') as string[];
+}
+
 /** Runs plan steps on this machine: programs with execa, waits and records through the cluster API. */
 export function liveRunner(o: LiveRunnerOptions): Runner {
   let kube: Kube | undefined;

@@ -93,6 +93,18 @@ function valuesFile(id: string, title: string, opts: K3dOptions, file: string, c
   return { id, title, kind: 'values', file: join(opts.workDir, file), manifest: content, neededBy };
 }
 
+/** How a reused cluster shows that the databases step's effect is there: the three databases and the MLflow user. */
+function databasesProbe(d: StackDescription): { argv: string[]; expect: string[] } {
+  const { user, databases } = d.postgres;
+  const names = [databases.tracking, databases.auth, databases.keycloak];
+  const list = names.map((n) => `'${n.replace(/'/g, "''")}'`).join(', ');
+  const sql = `SELECT 'database ' || datname FROM pg_database WHERE datname IN (${list}) UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname = '${user.replace(/'/g, "''")}' AND rolcanlogin`;
+  return {
+    argv: ['kubectl', 'exec', '-n', m.POSTGRES_NS, 'postgres-cluster-1', '-c', 'postgres', '--', 'psql', '-tA', '-c', sql],
+    expect: [...names.map((n) => `database ${n}`), `role ${user}`],
+  };
+}
+
 /** Every step of a provision from nothing, in order. */
 export function fullPlan(description: StackDescription, opts: K3dOptions): PlanStep[] {
   const d = placed(description, opts);
@@ -166,6 +178,8 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
       kind: 'command',
       argv: ['kubectl', 'exec', '-i', '-n', m.POSTGRES_NS, 'postgres-cluster-1', '-c', 'postgres', '--', 'psql', '-v', 'ON_ERROR_STOP=1', '-q'],
       stdin: databasesScript(d),
+      creates: 'effect:databases',
+      effect: databasesProbe(d),
     }),
 
     apply(m.minioSecret(platform.minio.rootUser), `Secret minio (root user ${platform.minio.rootUser})`, 'minio-secret'),
@@ -180,6 +194,12 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
       // the credentials stay inside the pod: the shell reads them from the container's environment
       argv: ['kubectl', 'exec', '-n', m.MINIO_NS, 'deploy/minio', '--', 'sh', '-c',
         `mc alias set local http://localhost:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null && mc mb --ignore-existing local/${d.s3.bucket}`],
+      creates: 'effect:bucket',
+      effect: {
+        argv: ['kubectl', 'exec', '-n', m.MINIO_NS, 'deploy/minio', '--', 'sh', '-c',
+          `mc alias set local http://localhost:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null && mc stat local/${d.s3.bucket} >/dev/null && echo bucket ${d.s3.bucket}`],
+        expect: [`bucket ${d.s3.bucket}`],
+      },
     }),
 
     ...keycloakOperator.map((o) => mutating({ id: o.id, title: `Keycloak operator ${kc.operator}: ${o.url.split('/').pop()}`, kind: 'command', argv: ['kubectl', 'apply', '-n', m.KEYCLOAK_NS, '-f', o.url], creates: o.creates })),
@@ -202,7 +222,7 @@ export function fullPlan(description: StackDescription, opts: K3dOptions): PlanS
     apply(m.keycloakIngress(d), `Ingress ${d.hosts.keycloak}`, 'keycloak-ingress'),
     wait('keycloak-ready', 'Keycloak Ready', { group: kcGroup, version: kcVersion, plural: 'keycloaks', kind: 'Keycloak', namespace: m.KEYCLOAK_NS, name: 'keycloak', for: 'condition', condition: 'Ready', timeoutSeconds: 600, pods: 'app=keycloak' }),
     wait('keycloak-https', `Keycloak through the ingress`, { for: 'https', url: `${kcUrl}/realms/master`, status: 200, caCert: opts.tls.caCert, timeoutSeconds: 180 }),
-    { id: 'realm', title: `realm ${d.keycloak.realm} (configureRealm through the ingress)`, kind: 'realm', realm, digest: digestOf({ realm, description: d.keycloak }) },
+    { id: 'realm', title: `realm ${d.keycloak.realm} (configureRealm through the ingress)`, kind: 'realm', realm, creates: `realm:${d.keycloak.realm}`, digest: digestOf({ realm, description: d.keycloak }) },
 
     apply(m.mlflowDbSecret(d), 'Secret mlflow-db-secret', 'mlflow-db-secret'),
     apply(m.mlflowS3Secret(d, platform.minio.rootUser), 'Secret mlflow-s3-secret', 'mlflow-s3-secret'),

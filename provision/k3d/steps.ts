@@ -17,8 +17,14 @@ export interface PlanStep {
   manifest?: unknown;
   /** values: where the YAML is written, relative to the plan's work folder. */
   file?: string;
-  /** What the step creates, as a key the observer can look for (`cluster:…`, `k8s:…`, `release:…`, `image:…`). */
+  /**
+   * What the step creates, as a key the observer can look for (`cluster:…`, `k8s:…`, `release:…`, `image:…`), or the
+   * effect of a step that creates no object (`effect:<step id>`: its `effect` probe; `realm:<name>`: the live realm
+   * matches the description). A reused cluster runs the step again when it is not found.
+   */
   creates?: string;
+  /** A step that makes no Kubernetes object: how to see that its effect is there (a command and lines its output must hold). */
+  effect?: { argv: string[]; expect: string[] };
   /** Digest of what the step applies; set on every step that changes the cluster (see `satisfied`). */
   digest?: string;
   /** Kept only when one of these steps is kept (helm repo entries, values files, the image build). */
@@ -70,6 +76,7 @@ export function digestOf(content: unknown): string {
 /** A step that changes the cluster, with its digest computed from what it applies. */
 export function mutating(step: Omit<PlanStep, 'digest'>): PlanStep {
   const { argv, stdin, manifest, realm, creates } = step;
+  // (the effect probe is how the result is observed, not what is applied: it stays out of the digest)
   return { ...step, digest: digestOf({ argv, stdin, manifest, realm, creates }) };
 }
 

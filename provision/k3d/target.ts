@@ -13,9 +13,9 @@ import { createBrowserHome, createStackTls } from '../local/tls.ts';
 import { cacheDir, stateDir } from '../paths.ts';
 import { info, step } from '../progress.ts';
 import { pinsOf, writeDescriptor, type TargetDescriptor } from '../targets/descriptor.ts';
-import { executeOrRollBack, executePlan, type ExecContext } from './execute.ts';
-import { liveRunner } from './live-runner.ts';
-import { observeCluster, observeContainers } from './observe.ts';
+import { executeOrRollBack, rollBack, type ExecContext } from './execute.ts';
+import { liveRunner, realmDriftOf } from './live-runner.ts';
+import { liveProbes, observeCluster, observeContainers } from './observe.ts';
 import { keycloakImageTag } from '../platform/profile.ts';
 import { k3dDir, k3dOptions, kubeconfigPath, readK3dEnv, type ClusterNames, type K3dOptions } from './options.ts';
 import type { SecretName } from './placeholders.ts';
@@ -109,7 +109,7 @@ function k3dDescriptor(desc: StackDescription, set: PinSet, state: string, opts:
     // Off: the checks behind `database` and `bucket` read PostgreSQL and S3 on loopback ports (`internal`), those
     // behind `serverLogs` the local server's command line, venv and direct port; in the cluster these stay
     // inside (a port-forward would have to live as long as the spec run). Their checks are not-applicable.
-    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: true, cluster: true, metrics: opts.platform.monitoring },
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: true, keycloakUsers: true, cluster: true, metrics: opts.platform.monitoring },
     logs: {},
   };
 }
@@ -155,8 +155,15 @@ export async function provisionK3d(owner: ClusterRecord['owner']): Promise<K3dPr
   info(`Pin set ${describePinSet(set)}`);
   await step('prerequisites (docker, k3d, helm, kubectl, openssl, certutil)', () => checkK3dPrerequisites(desc, opts.platform));
   const env = commandEnv(opts.workDir);
-  const keys = fullPlan(desc, opts).flatMap((s) => (s.creates ? [s.creates] : []));
-  const observed = await step(`observe k3d cluster ${opts.clusterName}`, () => observeCluster(opts, keys, env));
+  // steps that make no object (databases, bucket, realm) are observed by their effect, never trusted from the record
+  const realmStep = fullPlan(desc, opts).find((s) => s.kind === 'realm')!;
+  const realmDrift = async () => {
+    if (!existsSync(secretsFile(state))) return ['the state folder holds no secrets for the realm'];
+    const s = JSON.parse(readFileSync(secretsFile(state), 'utf8')) as StackSecrets;
+    const inputs = { baseUrl: realmStep.realm!.baseUrl, admin: { username: 'admin', password: s.keycloakAdmin }, realm: desc.keycloak, redirectUri: realmStep.realm!.redirectUri, clientSecret: s.clientSecret, personaPasswords: s.personas };
+    return realmDriftOf(inputs, opts.tls.caCert, { keycloakAdmin: s.keycloakAdmin, clientSecret: s.clientSecret });
+  };
+  const observed = await step(`observe k3d cluster ${opts.clusterName}`, () => observeCluster(opts, fullPlan(desc, opts), env, liveProbes(realmDrift)));
   if ((observed.cluster !== 'absent' || observed.registry) && !existsSync(secretsFile(state))) {
     throw new HarnessError(`k3d cluster ${opts.clusterName} (or registry ${opts.registry.name}) exists, but the state folder ${state} holds no secrets for it`,
       `delete it (\`k3d cluster delete ${opts.clusterName}; k3d registry delete ${opts.registry.name}\`) or set HARNESS_K3D_CLUSTER / HARNESS_K3D_REGISTRY to other names`);
@@ -179,8 +186,10 @@ export async function provisionK3d(owner: ClusterRecord['owner']): Promise<K3dPr
   const ctx = executionContext(state, desc, opts, secrets);
   const rollback = () => planTeardown(opts, { cluster: 'running', registry: true });
   // Ctrl-C, SIGTERM or SIGHUP: delete the cluster, keep the logs
+  ctx.observeContainers = () => observeContainers(opts, env);
   const release = onInterrupt(async () => {
-    await executePlan(rollback().map((s) => ({ ...s, allowFailure: true })), ctx, { cleanup: true });
+    const outcome = await rollBack(rollback(), ctx);
+    info(`${outcome.remaining.length || outcome.unconfirmed ? '✖' : '✔'} ${outcome.summary}`);
     clearState(state, true);
   });
   try {
@@ -214,7 +223,11 @@ export async function teardownK3d(): Promise<{ deleted: string[] }> {
   const observed = await observeContainers(names);
   const steps = planTeardown(names, observed);
   const runner = liveRunner({ env: commandEnv(k3dDir(state)), kubeconfig: kubeconfigPath(state), logDir: join(state, 'logs'), caCert: '', redactions: {}, realmInputs: () => { throw new Error('no realm in a teardown'); } });
-  await executePlan(steps, { runner, secrets: {}, redactions: {} }, { cleanup: true });
+  const outcome = steps.length ? await rollBack(steps, { runner, secrets: {}, redactions: {}, observeContainers: () => observeContainers(names) }) : undefined;
+  if (outcome && (outcome.remaining.length || outcome.unconfirmed)) {
+    // the state folder stays: it names what is still there
+    throw new HarnessError(`Teardown incomplete: ${outcome.summary}`, 'run `npm run teardown` again once fixed');
+  }
   clearState(state, false);
   return { deleted: steps.filter((s) => s.id === 'cluster-delete').map(() => `k3d cluster ${names.clusterName}`).concat(observed.registry ? [`registry ${names.registry.name}`] : []) };
 }

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { RealmDescription } from '../config/stack.ts';
+import { recordSecret } from '../secret-ledger.ts';
+
+/** The value, recorded in the stack's secret ledger as it is made. */
+function recorded(name: string, value: string): string {
+  recordSecret(name, value);
+  return value;
+}
 
 export interface RealmInputs {
   /** Base URL the admin REST API is reached at (no /admin suffix). */
@@ -19,9 +26,17 @@ export function rotatedSecret(secret: string): string {
   return createHash('sha256').update(`rotated:${secret}`).digest('base64url').slice(0, 40);
 }
 
-export async function adminClient(baseUrl: string, admin: { username: string; password: string }): Promise<Admin> {
-  const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
-  await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
+/** An admin API client logged in through `admin-cli` of `loginRealm` (master, or the realm of a realm-scoped admin). */
+export async function adminClient(baseUrl: string, admin: { username: string; password: string }, loginRealm = 'master'): Promise<Admin> {
+  const kc = new KcAdminClient({ baseUrl, realmName: loginRealm });
+  try {
+    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
+  } catch (e) {
+    // the client's own message for an answer without a JSON body is "Unable to determine error message": say what came
+    const status = (e as { response?: { status?: number } }).response?.status;
+    throw new Error(`Keycloak admin login at ${baseUrl} (realm ${loginRealm}) failed${status ? `: HTTP ${status}` : ''}: ${(e as Error).message}`, { cause: e });
+  }
+  if (kc.accessToken) recordSecret(`Keycloak admin token of ${admin.username}`, kc.accessToken);
   return kc;
 }
 
@@ -77,7 +92,7 @@ export async function configureRealm(inputs: RealmInputs): Promise<void> {
     clientId: c.clientId,
     enabled: true,
     publicClient: !c.confidential,
-    secret: r.client.secretRotated ? rotatedSecret(inputs.clientSecret) : inputs.clientSecret,
+    secret: r.client.secretRotated ? recorded('client secret of client mlflow after a rotation', rotatedSecret(inputs.clientSecret)) : inputs.clientSecret,
     redirectUris: [inputs.redirectUri],
     directAccessGrantsEnabled: c.directAccessGrantsEnabled,
   });
@@ -120,4 +135,53 @@ export async function configureRealm(inputs: RealmInputs): Promise<void> {
       if (!current.some((g) => g.id === groupId)) await kc.users.addToGroup({ id: user.id!, groupId });
     }
   }
+}
+
+/**
+ * What differs between the live realm and the description configureRealm applies: the realm, the `groups` scope and
+ * its mapper, client `mlflow` (kind, secret, redirect URI, grants, scope), the groups and the personas' groups. Empty
+ * when the realm matches. A provision that reuses a cluster checks this instead of trusting its record.
+ */
+export async function realmDrift(inputs: RealmInputs): Promise<string[]> {
+  const { realm: r } = inputs;
+  const drift: string[] = [];
+  const kc = await adminClient(inputs.baseUrl, inputs.admin);
+  if (!(await kc.realms.findOne({ realm: r.realm }))) return [`realm ${r.realm} does not exist`];
+  kc.setConfig({ realmName: r.realm });
+  const scope = (await kc.clientScopes.find()).find((s) => s.name === r.groupsScope.name);
+  if (!scope) drift.push(`client scope ${r.groupsScope.name} does not exist`);
+  else {
+    const m = r.groupsScope.mapper;
+    const mapper = (await kc.clientScopes.listProtocolMappers({ id: scope.id! })).find((x) => x.name === m.name);
+    const want = { 'claim.name': m.claim, 'full.path': String(m.fullPath), 'id.token.claim': String(m.idToken), 'access.token.claim': String(m.accessToken), 'userinfo.token.claim': String(m.userinfo) };
+    if (!mapper) drift.push(`mapper ${m.name} of scope ${r.groupsScope.name} does not exist`);
+    else for (const [k, v] of Object.entries(want)) if (mapper.config?.[k] !== v) drift.push(`mapper ${m.name}: ${k} is ${mapper.config?.[k] ?? '(unset)'}, not ${v}`);
+  }
+  const c = r.client;
+  const [client] = await kc.clients.find({ clientId: c.clientId });
+  if (!client) drift.push(`client ${c.clientId} does not exist`);
+  else {
+    if (client.publicClient !== !c.confidential) drift.push(`client ${c.clientId} is ${client.publicClient ? 'public' : 'confidential'}`);
+    if (JSON.stringify(client.redirectUris ?? []) !== JSON.stringify([inputs.redirectUri])) drift.push(`client ${c.clientId} redirect URIs are ${(client.redirectUris ?? []).join(', ') || '(none)'}`);
+    if (!!client.directAccessGrantsEnabled !== c.directAccessGrantsEnabled) drift.push(`client ${c.clientId} direct access grants ${client.directAccessGrantsEnabled ? 'on' : 'off'}`);
+    const secret = c.confidential ? (await kc.clients.getClientSecret({ id: client.id! })).value : undefined;
+    const wantSecret = c.secretRotated ? rotatedSecret(inputs.clientSecret) : inputs.clientSecret;
+    if (c.confidential && secret !== wantSecret) drift.push(`client ${c.clientId} has another secret`);
+    if (scope && r.groupsScope.attachAs !== 'none') {
+      const attached = r.groupsScope.attachAs === 'default' ? await kc.clients.listDefaultClientScopes({ id: client.id! }) : await kc.clients.listOptionalClientScopes({ id: client.id! });
+      if (!attached.some((s) => s.id === scope.id)) drift.push(`scope ${r.groupsScope.name} is not a ${r.groupsScope.attachAs} scope of client ${c.clientId}`);
+    }
+  }
+  const groups = await kc.groups.find({ max: 1000 });
+  for (const g of r.groups) if (!groups.some((x) => x.name === g.name)) drift.push(`group ${g.name} does not exist`);
+  for (const p of r.personas) {
+    const [user] = await kc.users.find({ username: p.username, exact: true });
+    if (!user) {
+      drift.push(`persona ${p.username} does not exist`);
+      continue;
+    }
+    const has = (await kc.users.listGroups({ id: user.id! })).map((g) => g.name).sort();
+    if (JSON.stringify(has) !== JSON.stringify([...p.groups].sort())) drift.push(`persona ${p.username} is in ${has.join(', ') || 'no group'}, not ${p.groups.join(', ') || 'no group'}`);
+  }
+  return drift;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { adminClient, configureRealm } from '../keycloak/realm.ts';
 import { info } from '../progress.ts';
 import { randomPassword, type LocalContext } from './context.ts';
+import { recordSecret } from '../secret-ledger.ts';
 import * as keycloak from './components/keycloak.ts';
 import * as mlflow from './components/mlflow.ts';
 import * as postgres from './components/postgres.ts';
@@ -90,6 +91,7 @@ export async function installMlflow(): Promise<StepOutcome[]> {
   const steps: StepOutcome[] = [];
   await attempt(steps, 'databases and user (setup-postgres-db)', () => postgres.configure(ctx));
   ctx.secrets.clientSecret = randomPassword();
+  recordSecret('client secret of client mlflow after the install recipe made a new one', ctx.secrets.clientSecret, undefined, ctx.state);
   writeFileSync(join(ctx.state, 'secrets.json'), `${JSON.stringify(ctx.secrets, null, 2)}\n`, { mode: 0o600 });
   await attempt(steps, 'Keycloak client, scope, groups (recreated with a new secret)', () => configureRealm(realmInputs(ctx)));
   await attempt(steps, 'start the MLflow server (helm install)', async () => {

@@ -5,6 +5,8 @@ import { applyOverrides, fingerprints, type StackOverrides } from '../config/ove
 import { describePinSet, loadPinSet, type PinSet } from '../config/pin-sets.ts';
 import { loadHarnessEnv } from '../config/env.ts';
 import { describeStack, publicUrl, type StackDescription } from '../config/stack.ts';
+import { recordSecret } from '../secret-ledger.ts';
+import { secretsOf } from '../secret-scan.ts';
 import { HarnessError } from '../errors.ts';
 import { configureRealm } from '../keycloak/realm.ts';
 import { cacheDir, stateDir } from '../paths.ts';
@@ -92,6 +94,7 @@ export async function provisionLocal(owner: Ledger['owner'], overrides: StackOve
   mkdirSync(join(state, 'logs'), { recursive: true });
   const secrets = generateSecrets(desc);
   writeFileSync(join(state, 'secrets.json'), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  for (const s of secretsOf(secrets, 'secrets')) recordSecret(s.name, s.value, undefined, state);
   const ports: StackPorts = {
     postgres: await freePort(),
     s3: await freePort(),
@@ -206,7 +209,7 @@ function localDescriptor(ctx: LocalContext, set: PinSet, prereqs: Prerequisites,
     python: join(prereqs.venv, 'bin', 'python'),
     secretsFile: join(ctx.state, 'secrets.json'),
     browserHome,
-    capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, cluster: false, metrics: desc.mlflow.exposePrometheus },
+    capabilities: { database: true, bucket: true, serverLogs: true, keycloakAdmin: true, keycloakUsers: true, cluster: false, metrics: desc.mlflow.exposePrometheus },
     logs: Object.fromEntries(COMPONENTS.map((c) => [c, ctx.log(c)])),
     internal: {
       mlflowUrl: `http://127.0.0.1:${ctx.ports.mlflow}`,

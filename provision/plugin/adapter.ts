@@ -92,6 +92,31 @@ export interface PluginAdapter {
    * server worker that handled it (reference §11).
    */
   permissionCacheSeconds: number;
-  /** The permissions UI is the 5.x Angular app the browser checks were written against. */
-  angularUi: boolean;
+  /** Where the server records an access token's expiry: GET `route` as the token's user; `read` gives the expiries it lists. */
+  tokenExpiry: { route: string; read(answer: Record<string, unknown>): string[] };
+  /** The permissions UI: which page objects drive it and what it offers. */
+  ui: PermissionsUi;
+}
+
+/** The UI families the browser checks have page objects for (specs/ui/pages/). */
+export type UiFamily = 'angular-5' | 'react-6-7' | 'react-8-11';
+
+/**
+ * The permissions UI of a generation: the page objects that drive it, and what it offers beyond or short of the seed's
+ * description ("create and manage groups", "view audit logs"; service accounts and named tokens the seed does not name).
+ */
+export interface PermissionsUi {
+  family: UiFamily;
+  features: {
+    /** An admin can create a group in the UI. */
+    groupCreation: boolean;
+    /** An admin can add or remove a group's members in the UI. */
+    groupMembership: boolean;
+    /** The UI shows an audit log (page, tab or link). */
+    auditLog: boolean;
+    /** The UI lists and creates service accounts. */
+    serviceAccounts: boolean;
+    /** Each user has several named access tokens (listed, created, deleted) instead of one. */
+    namedTokens: boolean;
+  };
 }

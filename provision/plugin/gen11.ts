@@ -27,4 +27,13 @@ export const gen11: PluginAdapter = {
   session: { mechanism: 'server-side', cookie: 'session', readsSessionType: false },
   pkce: true,
   defaultPermission: 'NO_PERMISSIONS',
+  // named access tokens (users/current/tokens; current user carries no password_expiration any more)
+  tokenExpiry: {
+    route: '/api/2.0/mlflow/users/current/tokens',
+    read: (a) => ((a.tokens ?? []) as { expires_at?: string }[]).map((t) => String(t.expires_at)),
+  },
+  // the React app of 8.0–11.x (same in the 8.0.0, 10.0.0 and 11.0.2 wheels): a "Tokens" tab with named tokens,
+  // "+ Create group" on the groups page (members come from the IdP or SCIM, no membership editing), SCIM, MCP servers;
+  // no audit-log page
+  ui: { family: 'react-8-11', features: { groupCreation: true, groupMembership: false, auditLog: false, serviceAccounts: true, namedTokens: true } },
 };

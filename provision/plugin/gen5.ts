@@ -43,5 +43,8 @@ export const gen5: PluginAdapter = {
   pkce: false,
   defaultPermission: 'MANAGE',
   permissionCacheSeconds: 0,
-  angularUi: true,
+  tokenExpiry: { route: '/api/2.0/mlflow/permissions/users/current', read: (a) => (a.password_expiration ? [String(a.password_expiration)] : []) },
+  // the Angular app (ui/main.*.js): five "Manage" tabs, service accounts under "Users permissions"; no group creation,
+  // membership or audit log (the word does not occur in its bundles)
+  ui: { family: 'angular-5', features: { groupCreation: false, groupMembership: false, auditLog: false, serviceAccounts: true, namedTokens: false } },
 };

@@ -65,5 +65,9 @@ export const gen7: PluginAdapter = {
   pkce: false,
   defaultPermission: 'MANAGE',
   permissionCacheSeconds: 30,
-  angularUi: false,
+  tokenExpiry: { route: '/api/2.0/mlflow/users/current', read: (a) => (a.password_expiration ? [String(a.password_expiration)] : []) },
+  // the React app under /oidc/ui (ui/assets/*.js of 7.3.1): one access token per user ("Create Access Token" on the
+  // user page), groups listed by name with their permissions, service accounts, AI gateway, trash, webhooks; no group
+  // creation, membership or audit-log page (audit events go to the server log, logger mlflow_oidc_auth.audit)
+  ui: { family: 'react-6-7', features: { groupCreation: false, groupMembership: false, auditLog: false, serviceAccounts: true, namedTokens: false } },
 };

@@ -103,6 +103,16 @@ export class FaultableStack {
     return r.exitCode ?? 1;
   }
 
+  /** A stack this run provisioned, made anew (after the lifecycle baseline uninstalled MLflow from it). */
+  async rebuild(): Promise<void> {
+    if (!this.own) throw new Error('only a stack this run provisioned is rebuilt');
+    this.fullSpeed();
+    await step('tear the stack down', () => teardownLocal());
+    this.stopped.clear();
+    this.frozen.clear();
+    await step('provision it anew', () => provisionLocal('test'));
+  }
+
   /** Back to the default configuration, stopped components started; torn down if it was provisioned here. */
   async close(): Promise<void> {
     this.fullSpeed();

@@ -103,6 +103,26 @@ export const Scenario = z.object({
 }).strict();
 export type Scenario = z.infer<typeof Scenario>;
 
+/** Why a claim is expected to be red under a fault: its failing checks' error, or a component's log. */
+export const FailReason = z.object({
+  /** The claims this reason is for (default: every claim of expectRed). */
+  claims: z.array(z.string().regex(/^C\d{2}$/)).optional(),
+  /** A regular expression (case-insensitive) a failing check's error message or evidence matches: a status, a message. */
+  error: z.string().min(3).refine((r) => isRegex(r), 'a valid regular expression').optional(),
+  /** A regular expression the component's log matches in what it logged while the fault was applied. */
+  log: z.object({ component: COMPONENT, pattern: z.string().min(3).refine((r) => isRegex(r), 'a valid regular expression') }).strict().optional(),
+}).strict().refine((r) => !!r.error !== !!r.log, { message: 'give either `error` or `log`' });
+export type FailReason = z.infer<typeof FailReason>;
+
+function isRegex(source: string): boolean {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const Control = z.object({
   $schema: z.string().optional(),
   apiVersion: z.literal('harness/v1'),
@@ -114,6 +134,13 @@ export const Control = z.object({
     /** Claims whose checks must turn red under the fault. Omit for a user's own fault: all checks run. */
     expectRed: z.array(z.string().regex(/^C\d{2}$/)).optional(),
     /**
+     * What the claims of expectRed must fail with: a claim counts as caught only when it was green on the batch's
+     * healthy baseline and is red under the fault for one of its reasons. Each reason names the claims it is for
+     * (default: all of expectRed) and either a pattern a failing check's error or evidence matches, or a pattern the
+     * component's log shows while the fault is applied. Every claim of expectRed needs one.
+     */
+    failsWith: z.array(FailReason).optional(),
+    /**
      * Claims whose checks must stay green under the fault: a fault this deployment tolerates. The control is
      * caught (it fails) when one of them turns red — e.g. a new plugin version that starts to depend on what
      * the fault removes.
@@ -121,7 +148,18 @@ export const Control = z.object({
     expectGreen: z.array(z.string().regex(/^C\d{2}$/)).optional(),
     /** Part of the subset `.ci/run` runs. */
     ci: z.boolean().default(false),
-  }).strict(),
+  }).strict().superRefine((spec, ctx) => {
+    for (const claim of spec.expectRed ?? []) {
+      if (!(spec.failsWith ?? []).some((r) => !r.claims || r.claims.includes(claim))) {
+        ctx.addIssue({ code: 'custom', path: ['failsWith'], message: `no reason names what ${claim} must fail with (an \`error\` or \`log\` pattern)` });
+      }
+    }
+    for (const [i, r] of (spec.failsWith ?? []).entries()) {
+      for (const claim of r.claims ?? []) {
+        if (!(spec.expectRed ?? []).includes(claim)) ctx.addIssue({ code: 'custom', path: ['failsWith', i, 'claims'], message: `${claim} is not in expectRed` });
+      }
+    }
+  }),
 }).strict();
 export type Control = z.infer<typeof Control>;
 

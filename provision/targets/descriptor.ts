@@ -34,6 +34,8 @@ export const TargetDescriptor = z.object({
     versionsSource: z.string().optional(),
     /** Where the MLflow server's command line came from: `harness` (its renderer) or `chart <version or folder>`. */
     serverSpec: z.string().optional(),
+    /** `latest`: what it resolved to and the newer upstream releases it passed over (one line each). */
+    upstream: z.array(z.string()).optional(),
   }),
   /**
    * The platform profile (HARNESS_PLATFORM) the stack follows; what the local target runs other than it says,
@@ -51,11 +53,17 @@ export const TargetDescriptor = z.object({
     database: z.boolean(),
     bucket: z.boolean(),
     serverLogs: z.boolean(),
+    /** The realm's configuration through Keycloak's admin API (clients, scopes, mappers, the client secret). */
     keycloakAdmin: z.boolean(),
+    /** Users and groups of the realm (make them, change memberships): a realm-scoped admin is enough. */
+    keycloakUsers: z.boolean().default(false),
     cluster: z.boolean(),
     /** /metrics is served (k3d: buun-stack's ServiceMonitor, only where kube-prometheus-stack is installed). */
     metrics: z.boolean().default(true),
   }),
+  /** Who the specs log in to Keycloak's admin API as (its password is `keycloakAdmin` in the secrets file): the master
+   * realm's admin (local, k3d) or a realm-scoped admin the environment names (remote). */
+  keycloakAdminLogin: z.object({ realm: z.string(), username: z.string() }).optional(),
   logs: z.record(z.string(), z.string()).default({}),
   /** Endpoints behind the proxy, for targets that expose them (local): checks of the database, bucket and raw server. */
   internal: z
@@ -97,6 +105,7 @@ export function pinsOf(set: PinSet, desc: StackDescription): TargetDescriptor['p
     baseBuiltOn: set.dates.baseBuiltOn,
     builtOn: set.dates.builtOn,
     serverSpec: desc.serverSpec.from === 'chart' ? `chart ${desc.serverSpec.chart}` : 'harness',
+    ...(set.upstream ? { upstream: set.upstream } : {}),
   };
 }
 

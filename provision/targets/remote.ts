@@ -29,11 +29,15 @@ const RemoteEnv = z.object({
   HARNESS_OUTSIDER_USERNAME: z.string().optional(),
   HARNESS_OUTSIDER_EMAIL: z.string().email().optional(),
   HARNESS_OUTSIDER_PASSWORD: z.string().optional(),
+  /** Optional: a realm-scoped Keycloak admin (realm-management roles manage-users, view-users, query-groups) for the checks that make users and groups. */
+  HARNESS_KEYCLOAK_ADMIN_USERNAME: z.string().optional(),
+  HARNESS_KEYCLOAK_ADMIN_PASSWORD: z.string().optional(),
 });
 
 /** Builds the descriptor of an existing deployment (e.g. staging) from the environment. */
-export async function describeRemote(python: string, env: NodeJS.ProcessEnv = process.env): Promise<TargetDescriptor> {
-  const r = RemoteEnv.safeParse(env);
+export async function describeRemote(python: string, env: NodeJS.ProcessEnv = process.env, packageVersions: (python: string) => Promise<Record<string, string>> = readVersions): Promise<TargetDescriptor> {
+  // a variable set to nothing (an unset CI variable) is not set
+  const r = RemoteEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
   if (!r.success) {
     const key = String(r.error.issues[0]!.path[0]);
     throw new HarnessError(`The remote target needs ${key} (${r.error.issues[0]!.message})`,
@@ -56,8 +60,12 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     personas.push({ key, username, email, groups });
     passwords[username] = password;
   }
+  const realmAdmin = e.HARNESS_KEYCLOAK_ADMIN_USERNAME && e.HARNESS_KEYCLOAK_ADMIN_PASSWORD ? { username: e.HARNESS_KEYCLOAK_ADMIN_USERNAME, password: e.HARNESS_KEYCLOAK_ADMIN_PASSWORD } : undefined;
+  if (!!e.HARNESS_KEYCLOAK_ADMIN_USERNAME !== !!e.HARNESS_KEYCLOAK_ADMIN_PASSWORD) {
+    throw new HarnessError('The remote target needs both HARNESS_KEYCLOAK_ADMIN_USERNAME and HARNESS_KEYCLOAK_ADMIN_PASSWORD, or neither', 'set both (a realm-scoped admin of the realm) to run the checks that make users and groups');
+  }
   const secretsFile = join(state, 'secrets.json');
-  writeFileSync(secretsFile, JSON.stringify({ personas: passwords }), { mode: 0o600 });
+  writeFileSync(secretsFile, JSON.stringify({ personas: passwords, ...(realmAdmin ? { keycloakAdmin: realmAdmin.password } : {}) }), { mode: 0o600 });
   const d: TargetDescriptor = {
     target: 'remote',
     mlflowUrl: e.MLFLOW_URL.replace(/\/$/, ''),
@@ -70,7 +78,7 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     pins: {
       ...pinsOf(set, describeStack(harnessEnv, set)),
       // a remote server's packages cannot be read from here: these are the pin set's, as built, in the client's Python
-      versions: await readVersions(python),
+      versions: await packageVersions(python),
       versionsSource: `not read from the server: the pin set's packages as built, in the client's Python (${python})`,
     },
     personas,
@@ -78,7 +86,9 @@ export async function describeRemote(python: string, env: NodeJS.ProcessEnv = pr
     secretsFile,
     // Chromium trusts a private CA through an NSS database in its own HOME
     ...(e.HARNESS_CA_CERT ? { browserHome: await createBrowserHome(join(state, 'browser-home'), e.HARNESS_CA_CERT) } : {}),
-    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, cluster: false, metrics: true },
+    // users and groups of the realm only with a realm-scoped admin the environment names; never the realm's configuration
+    capabilities: { database: false, bucket: false, serverLogs: false, keycloakAdmin: false, keycloakUsers: !!realmAdmin, cluster: false, metrics: true },
+    ...(realmAdmin ? { keycloakAdminLogin: { realm: e.KEYCLOAK_REALM, username: realmAdmin.username } } : {}),
     logs: {},
   };
   writeDescriptor(state, d);

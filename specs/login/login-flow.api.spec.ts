@@ -3,7 +3,7 @@ import { test, expect } from '../support/fixtures.ts';
 import { observeDifference, requireCapability } from '../support/claims.ts';
 import { expectJson } from '../support/mlflow-api.ts';
 import { oidcLogin } from '../support/oidc-flow.ts';
-import { expectUnauthenticated, loginErrors, whoami, type PluginAdapter } from '../support/plugin.ts';
+import { expectUnauthenticated, loginErrors, whoami, type PluginAdapter, answersAs } from '../support/plugin.ts';
 import { createEphemeralUser, keycloakAdmin } from '../support/stack-access.ts';
 import { passwordOf, persona } from '../support/target.ts';
 
@@ -72,14 +72,14 @@ test.describe('realm objects', () => {
 
 test.describe('login outcomes', () => {
   test('[C11, C12] an allowed user logs in and is created on first login with the full e-mail as username', async ({ target, playwright, basicAs, request, plugin }) => {
-    requireCapability(target, 'keycloakAdmin', 'creates a fresh Keycloak user for a first login');
+    requireCapability(target, 'keycloakUsers', 'creates a fresh Keycloak user for a first login');
     const user = await createEphemeralUser(target, ['mlflow-users']);
     try {
       const lookup = () => request.get(`${target.mlflowUrl}${plugin.routes.getUser(user.email)}`, { headers: basicAs('admin') });
       expect((await lookup()).status(), 'user exists before first login').toBe(404);
       const ctx = await playwright.request.newContext();
       const flow = await oidcLogin(ctx, target, user);
-      expect(flow.loggedIn).toBe(true);
+      expect(flow.loggedIn, flow.outcome).toBe(true);
       expect(new URL(flow.callback!.headers()['location']!, target.mlflowUrl).pathname).toMatch(plugin.firstStop);
       const me = await expectJson(await whoami(ctx, target));
       expect(me).toMatchObject({ username: user.email, is_admin: false, display_name: 'Temp User' });
@@ -97,7 +97,7 @@ test.describe('login outcomes', () => {
     const ctx = await playwright.request.newContext();
     const flow = await oidcLogin(ctx, target, { username: outsider.username, password: passwordOf(target, outsider) });
     expect(flow.callbackUrl, 'Keycloak did not redirect back to MLflow').toBeDefined();
-    expect(flow.loggedIn).toBe(false);
+    expect(flow.loggedIn, flow.outcome).toBe(false);
     const errors = await loginErrors(flow.callback!, plugin);
     await expectUnauthenticated(await whoami(ctx, target), plugin);
     await ctx.dispose();
@@ -110,7 +110,7 @@ test.describe('login outcomes', () => {
   });
 
   test('[C13] a user in another group only is refused with "Authorization error: User is not allowed to login."', async ({ target, playwright, plugin }) => {
-    requireCapability(target, 'keycloakAdmin', 'creates a user in an unrelated group');
+    requireCapability(target, 'keycloakUsers', 'creates a user in an unrelated group');
     const kc = await keycloakAdmin(target);
     const groupName = `other-team-${Date.now()}`;
     const { id: groupId } = await kc.groups.create({ name: groupName });
@@ -118,7 +118,7 @@ test.describe('login outcomes', () => {
     try {
       const ctx = await playwright.request.newContext();
       const flow = await oidcLogin(ctx, target, user);
-      expect(flow.loggedIn).toBe(false);
+      expect(flow.loggedIn, flow.outcome).toBe(false);
       const errors = await loginErrors(flow.callback!, plugin);
       expect(errors).toContain(plugin.messages.notAllowed);
       observeRefusalWording(plugin, errors);
@@ -131,17 +131,19 @@ test.describe('login outcomes', () => {
   });
 
   test('[C13, C28] group membership decides: a user in no group is refused, and let in once added to mlflow-users', async ({ target, playwright }) => {
-    requireCapability(target, 'keycloakAdmin', 'changes group membership of a fresh user');
+    requireCapability(target, 'keycloakUsers', 'changes group membership of a fresh user');
     const user = await createEphemeralUser(target, []);
     try {
       const first = await playwright.request.newContext();
-      expect((await oidcLogin(first, target, user)).loggedIn).toBe(false);
+      const refused = await oidcLogin(first, target, user);
+      expect(refused.loggedIn, refused.outcome).toBe(false);
       const kc = await keycloakAdmin(target);
       const [u] = await kc.users.find({ username: user.username, exact: true });
       const group = (await kc.groups.find({ max: 1000 })).find((g) => g.name === 'mlflow-users')!;
       await kc.users.addToGroup({ id: u!.id!, groupId: group.id! });
       const second = await playwright.request.newContext();
-      expect((await oidcLogin(second, target, user)).loggedIn).toBe(true);
+      const admitted = await oidcLogin(second, target, user);
+      expect(admitted.loggedIn, admitted.outcome).toBe(true);
       await Promise.all([first.dispose(), second.dispose()]);
     } finally {
       await user.remove();
@@ -155,7 +157,7 @@ test.describe('login outcomes', () => {
       cb.searchParams.set('state', 'forged-state-value');
       return cb;
     });
-    expect(flow.loggedIn).toBe(false);
+    expect(flow.loggedIn, flow.outcome).toBe(false);
     expect(await loginErrors(flow.callback!, plugin)).toContain(plugin.messages.badState);
     await expectUnauthenticated(await whoami(ctx, target), plugin);
     await ctx.dispose();
@@ -166,8 +168,8 @@ test.describe('sessions', () => {
   test('[C10] a logged-in session survives across requests and lives in the cachelib filesystem store', async ({ target, sessionAs, playwright, plugin }) => {
     const ctx = await sessionAs('user1');
     for (let i = 0; i < 3; i++) {
-      const me = await expectJson(await whoami(ctx, target));
-      expect(me.username).toBe(persona(target, 'user1').email);
+      const res = await whoami(ctx, target);
+      expect(await answersAs(res, persona(target, 'user1').email), `the login session made before: GET current user → ${res.status()} ${res.headers()['content-type'] ?? ''}`).toBe(true);
     }
     const cookies = (await ctx.storageState()).cookies.filter((c) => c.domain === new URL(target.mlflowUrl).hostname);
     expect(cookies.map((c) => c.name)).toContain(plugin.session.cookie);

@@ -2,7 +2,7 @@ import type { APIRequestContext } from '@playwright/test';
 import { test, expect } from '../support/fixtures.ts';
 import { expectJson } from '../support/mlflow-api.ts';
 import { loadTarget, persona } from '../support/target.ts';
-import { API, grant, Workspace, type Actor } from '../support/permissions.ts';
+import { API, grant, Workspace } from '../support/permissions.ts';
 import { recordShape } from '../support/security.ts';
 import { loadLeaks, routeVerdict } from '../../conformance/permissions.ts';
 import { experimentProbes, forMlflow, modelProbes, type ExperimentRefs, type ModelRefs } from './probes.ts';
@@ -19,6 +19,9 @@ import { runAudit, type BaseResult, type ShapeRun } from './audit-runner.ts';
 // OPTIONS, method-override headers, the /ajax-api twin): reports/security.json's `shapes`; a shape that gets
 // through passes only when declared in specs/security/declared.yaml (or when the route's own shape leaks, declared).
 // The users call through their OIDC sessions (as the UI does), which the plugin checks without hashing a token.
+// The owner is persona user1; the restricted user is a Keycloak user of the check's own, or persona user2 on a
+// target that gives no Keycloak access (remote); the admin persona gives the NO_PERMISSIONS grants through MLflow's
+// permission API (taken back from user2 at the end).
 
 const target = loadTarget();
 const leaks = loadLeaks();
@@ -39,15 +42,6 @@ function record({ base, shapes, timing }: { base: BaseResult[]; shapes: ShapeRun
 }
 const count = (xs: { outcome: string }[], o: string) => xs.filter((x) => x.outcome === o).length;
 
-/**
- * The attacker: a Keycloak user of the check's own in mlflow-users (needs Keycloak admin access), or else the user2
- * persona — a deployment's dedicated test user, who gets NO_PERMISSIONS on the owner's fresh resources only.
- */
-async function attackerOf(ws: Workspace, sessionAs: (key: string) => Promise<APIRequestContext>): Promise<Pick<Actor, 'email' | 'session'>> {
-  if (target.capabilities.keycloakAdmin) return ws.actor(['mlflow-users'], 'u', { token: false });
-  return { email: persona(target, 'user2').email, session: await sessionAs('user2') };
-}
-
 /** The attacker's own experiment with a run and a logged model (ids the request-shape variants mix in). */
 async function ownExperiment(ctx: APIRequestContext, prefix: string): Promise<ExperimentRefs['own']> {
   const u = (p: string) => `${target.mlflowUrl}${p}`;
@@ -61,16 +55,16 @@ async function ownExperiment(ctx: APIRequestContext, prefix: string): Promise<Ex
 test.describe('bypass audit', () => {
   test('[C16] bypass audit: experiment, runs, logged models, artifacts, metrics, GraphQL and traces of an experiment the user has NO_PERMISSIONS on, in every request shape', async ({ sessionHeadersAs, sessionAs, python, tokenOf }) => {
     test.setTimeout(180_000);
-    const ws = new Workspace(target, 'bp');
-    ws.adminHeaders = () => sessionHeadersAs('admin');
+    const ws = new Workspace(target, 'bp', { sessionAs, sessionHeadersAs, tokenOf });
     const ownerCtx = await sessionAs('user1');
+    const adminCtx = await sessionAs('admin');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
       // the owner's experiment with a trace (real client), a run with a metric, a logged model and an artifact
       const expName = `${ws.prefix}-exp`;
       const [traced, actor] = await Promise.all([
         python('llm_trace.py', { MLFLOW_TRACKING_USERNAME: persona(target, 'user1').email, MLFLOW_TRACKING_PASSWORD: tokenOf('user1') }, [expName]),
-        attackerOf(ws, sessionAs),
+        ws.actor(['mlflow-users'], 'u', { token: false }),
       ]);
       expect(traced.exitCode, traced.stderr.slice(-400)).toBe(0);
       const { trace_id: traceId, experiment_id: exp } = traced.json as { trace_id: string; experiment_id: string };
@@ -79,7 +73,7 @@ test.describe('bypass audit', () => {
       const lm = ((await expectJson(await ownerCtx.post(u(`${API}/logged-models`), { data: { experiment_id: exp, name: `${ws.prefix}-lm` } }))).model as { info: { model_id: string } }).info.model_id;
       const content = `secret artifact of ${ws.prefix}`;
       expect((await ownerCtx.put(u(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/probe.txt`), { data: content, headers: { 'Content-Type': 'text/plain' } })).status()).toBe(200);
-      await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
+      await grant(adminCtx, target, { kind: 'user', subject: actor.email, resource: 'experiments', ref: exp }, 'NO_PERMISSIONS', {});
       const own = await ownExperiment(actor.session, ws.prefix);
       const refs: ExperimentRefs = { exp, expName, run, lm, traceId, content, own };
       record(await runAudit({ probes: forMlflow(experimentProbes(), target.pins.mlflow), refs, owner: ownerCtx, attacker: actor.session, baseUrl: target.mlflowUrl }));
@@ -90,14 +84,14 @@ test.describe('bypass audit', () => {
     }
   });
 
-  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on, in every request shape', async ({ sessionHeadersAs, sessionAs }) => {
+  test('[C16] bypass audit: registered model, versions, aliases and a prompt the user has NO_PERMISSIONS on, in every request shape', async ({ sessionHeadersAs, sessionAs, tokenOf }) => {
     test.setTimeout(120_000);
-    const ws = new Workspace(target, 'bp');
-    ws.adminHeaders = () => sessionHeadersAs('admin');
+    const ws = new Workspace(target, 'bp', { sessionAs, sessionHeadersAs, tokenOf });
     const ownerCtx = await sessionAs('user1');
+    const adminCtx = await sessionAs('admin');
     const u = (p: string) => `${target.mlflowUrl}${p}`;
     try {
-      const actorP = attackerOf(ws, sessionAs);
+      const actorP = ws.actor(['mlflow-users'], 'u', { token: false });
       const exp = String((await expectJson(await ownerCtx.post(u(`${API}/experiments/create`), { data: { name: `${ws.prefix}-src` } }))).experiment_id);
       const run = ((await expectJson(await ownerCtx.post(u(`${API}/runs/create`), { data: { experiment_id: exp } }))).run as { info: { run_id: string } }).info.run_id;
       const content = `secret model file of ${ws.prefix}`;
@@ -114,7 +108,7 @@ test.describe('bypass audit', () => {
 
       const actor = await actorP;
       for (const [resource, ref] of [['experiments', exp], ['registered-models', model], ['prompts', prompt]] as const) {
-        await grant(ownerCtx, target, { kind: 'user', subject: actor.email, resource, ref }, 'NO_PERMISSIONS', {});
+        await grant(adminCtx, target, { kind: 'user', subject: actor.email, resource, ref }, 'NO_PERMISSIONS', {});
       }
       // the attacker's own model (with a version and the same alias) and prompt
       const a = actor.session;

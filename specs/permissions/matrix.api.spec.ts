@@ -1,6 +1,7 @@
 import type { APIRequestContext } from '@playwright/test';
 import { test, expect } from '../support/fixtures.ts';
 import { loadTarget } from '../support/target.ts';
+import { details, needs, stableId } from '../support/claims.ts';
 import { grant, Workspace, type Actor } from '../support/permissions.ts';
 import { caseVerdict, expandMatrix, loadMatrix, observedOf, type MatrixCase, type MatrixCheck } from '../../conformance/permissions.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
@@ -85,9 +86,8 @@ test.describe('permission matrix', () => {
     const { grant: path, family, claim } = rows[0]!;
     const cases = rows.flatMap((r) => r.cases);
     const allowed = cases.filter((c) => c.expected === 'allowed').length;
-    test(`[${claim}] matrix: ${path} × ${rows.map((r) => r.level).join('/')} on the ${family} family (${cases.length} cases, ${allowed} allowed)`, async ({ sessionAs, sessionHeadersAs }) => {
-      const ws = new Workspace(target);
-      ws.adminHeaders = () => sessionHeadersAs('admin');
+    test(`[${claim}] matrix: ${path} × ${rows.map((r) => r.level).join('/')} on the ${family} family (${cases.length} cases, ${allowed} allowed)`, details(stableId(`matrix-${path}-${family}`), path.startsWith('group') ? needs('keycloakUsers', 'makes a Keycloak group of its own and puts its user in it') : undefined), async ({ sessionAs, sessionHeadersAs, tokenOf }) => {
+      const ws = new Workspace(target, 'pm', { sessionAs, sessionHeadersAs, tokenOf });
       try {
         const { actor, refs } = await arrange(rows, ws, { owner: await sessionAs('user1'), admin: await sessionAs('admin') }, target);
         // the levels run side by side: each on its own resources
@@ -117,9 +117,8 @@ test.describe('permission matrix through the Python client', () => {
     resource: family === 'experiment' ? 'experiment' : family === 'model' ? 'registered-model' : 'prompt',
     check: checks.find((c) => c.grant === 'user' && c.level === 'READ' && c.family === family)!,
   }));
-  test(`[${reps[0]!.check.claim}] matrix through the Python client: user × READ on an experiment, a registered model and a prompt — the client reads each and is refused a change`, async ({ sessionAs, sessionHeadersAs, python }) => {
-    const ws = new Workspace(target);
-    ws.adminHeaders = () => sessionHeadersAs('admin');
+  test(`[${reps[0]!.check.claim}] matrix through the Python client: user × READ on an experiment, a registered model and a prompt — the client reads each and is refused a change`, stableId('matrix-python-client-user-read'), async ({ sessionAs, sessionHeadersAs, python, tokenOf }) => {
+    const ws = new Workspace(target, 'pm', { sessionAs, sessionHeadersAs, tokenOf });
     try {
       const owner = await sessionAs('user1');
       const actor = await ws.actor(['mlflow-users']);

@@ -4,6 +4,7 @@ import { expectJson } from '../support/mlflow-api.ts';
 import { loadTarget } from '../support/target.ts';
 import { API, grant, regrant, Workspace } from '../support/permissions.ts';
 import { whoami } from '../support/plugin.ts';
+import { needs } from '../support/claims.ts';
 
 // Precedence and change (issue #10 §2): which of several grants wins, and when a change takes effect. Every check
 // has its own Keycloak users and groups; the owner of the resources is persona user1; buun-stack's default is MANAGE.
@@ -19,9 +20,8 @@ const update = (rq: APIRequestContext, exp: string, h: Record<string, string>) =
 
 /** `ws`: the check's own users, groups and resources, removed when it ends; `owner`: persona user1's session. */
 const test = base.extend<{ ws: Workspace; owner: APIRequestContext }>({
-  ws: async ({ sessionHeadersAs }, use) => {
-    const ws = new Workspace(target, 'pr');
-    ws.adminHeaders = () => sessionHeadersAs('admin');
+  ws: async ({ sessionAs, sessionHeadersAs, tokenOf }, use) => {
+    const ws = new Workspace(target, 'pr', { sessionAs, sessionHeadersAs, tokenOf });
     try {
       await use(ws);
     } finally {
@@ -32,7 +32,7 @@ const test = base.extend<{ ws: Workspace; owner: APIRequestContext }>({
 });
 
 test.describe('permission precedence and change', () => {
-  test('[C16] a user grant wins over a group grant (READ for the user, MANAGE for the group → read only)', async ({ ws, owner }) => {
+  test('[C16] a user grant wins over a group grant (READ for the user, MANAGE for the group → read only)', needs('keycloakUsers', 'makes a Keycloak group of its own'), async ({ ws, owner }) => {
     const g = await ws.group();
     const actor = await ws.actor(['mlflow-users', g.name], 'u', { token: false });
     const exp = await experiment(owner, {}, `${ws.prefix}-exp`);
@@ -42,7 +42,7 @@ test.describe('permission precedence and change', () => {
     expect((await update(actor.session, exp, {})).status(), 'the user-level READ wins').toBe(403);
   });
 
-  test('[C16] NO_PERMISSIONS on one of the user\'s groups wins over MANAGE on another', async ({ ws, owner }) => {
+  test('[C16] NO_PERMISSIONS on one of the user\'s groups wins over MANAGE on another', needs('keycloakUsers', 'makes Keycloak groups of its own'), async ({ ws, owner }) => {
     const a = await ws.group('allow');
     const d = await ws.group('deny');
     const actor = await ws.actor(['mlflow-users', a.name, d.name], 'u', { token: false });
@@ -84,7 +84,7 @@ test.describe('permission precedence and change', () => {
     test.info().annotations.push({ type: 'evidence', description: `revoked (MANAGE → NO_PERMISSIONS): the access token was refused after ${viaToken} ms, the session after ${Date.now() - t0} ms (bound: permission cache ${plugin.permissionCacheSeconds} s + 2 s)` });
   });
 
-  test('[C16] a group membership removed in Keycloak takes effect at the next login, not before', async ({ ws, owner }) => {
+  test('[C16] a group membership removed in Keycloak takes effect at the next login, not before', needs('keycloakUsers', 'changes a Keycloak group membership'), async ({ ws, owner }) => {
     const g = await ws.group();
     const actor = await ws.actor(['mlflow-users', g.name], 'u', { token: false });
     const exp = await experiment(owner, {}, `${ws.prefix}-exp`);
@@ -115,7 +115,7 @@ test.describe('permission precedence and change', () => {
     expect((await tag(`${name}-renamed`)).status(), 'a model made again under the name does not inherit the old grant (default MANAGE applies)').toBe(200);
   });
 
-  test('[C14] admin status follows Keycloak\'s mlflow-admins membership at login; a demoted admin keeps admin rights until the next login', async ({ request, ws, owner }) => {
+  test('[C14] admin status follows Keycloak\'s mlflow-admins membership at login; a demoted admin keeps admin rights until the next login', needs('keycloakUsers', 'changes a Keycloak group membership'), async ({ request, ws, owner }) => {
     test.setTimeout(150_000);
     const actor = await ws.actor(['mlflow-users']);
     const exp = await experiment(owner, {}, `${ws.prefix}-exp`);

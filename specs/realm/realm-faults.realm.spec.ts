@@ -27,10 +27,11 @@ test('[C28] redirect-URI mismatch: Keycloak refuses the login and never returns 
     await kc.clients.update({ id: client.id }, { redirectUris: [`${target.mlflowUrl}/oidc/callback`] });
     return () => kc.clients.update({ id: client.id }, { redirectUris: [`${target.mlflowUrl}/callback`] });
   }, () => login(target, playwright));
-  expect(broken.flow.loggedIn).toBe(false);
+  expect(broken.flow.loggedIn, broken.flow.outcome).toBe(false);
   expect(broken.flow.callbackUrl, 'Keycloak must not redirect to an unregistered URI').toBeUndefined();
   expect(broken.flow.keycloakPage).toMatch(/Invalid parameter: redirect_uri/);
-  expect((await login(target, playwright)).flow.loggedIn).toBe(true);
+  const cured = await login(target, playwright);
+  expect(cured.flow.loggedIn, `after the cure: ${cured.flow.outcome}`).toBe(true);
 });
 
 test('[C28] groups scope missing from the client: the user returns to the login page; adding the scope back cures it', async ({ target, playwright, plugin }) => {
@@ -39,12 +40,13 @@ test('[C28] groups scope missing from the client: the user returns to the login 
     await kc.clients.delDefaultClientScope({ id: client.id, clientScopeId: scopeId });
     return () => kc.clients.addDefaultClientScope({ id: client.id, clientScopeId: scopeId });
   }, () => login(target, playwright));
-  expect(broken.flow.loggedIn).toBe(false);
+  expect(broken.flow.loggedIn, broken.flow.outcome).toBe(false);
   // Keycloak rejects the requested `groups` scope and sends the user back to MLflow's login page with the error
   // (5.x renders it at /callback; 6.x+ redirect to the UI's login page with it)
   expect(broken.flow.callback, 'Keycloak must redirect back to MLflow with the error').toBeDefined();
   expect(broken.errors).toEqual(plugin.messages.invalidScopes);
-  expect((await login(target, playwright)).flow.loggedIn).toBe(true);
+  const cured = await login(target, playwright);
+  expect(cured.flow.loggedIn, `after the cure: ${cured.flow.outcome}`).toBe(true);
 });
 
 test('[C07] group membership is read from the ID token, not from UserInfo', async ({ target, playwright, plugin }) => {
@@ -56,5 +58,6 @@ test('[C07] group membership is read from the ID token, not from UserInfo', asyn
   }, () => login(target, playwright));
   observeDifference('groups-from-id-token', withoutIdTokenGroups.flow.loggedIn, `groups only in UserInfo → ${withoutIdTokenGroups.errors.join(' | ') || 'logged in'}`);
   expect(withoutIdTokenGroups.errors).toContain(plugin.messages.noGroups);
-  expect((await login(target, playwright)).flow.loggedIn).toBe(true);
+  const cured = await login(target, playwright);
+  expect(cured.flow.loggedIn, `after the cure: ${cured.flow.outcome}`).toBe(true);
 });

@@ -10,6 +10,7 @@ import { attackerKey, forgedTokens, KeyListener, realmSigningKey } from '../supp
 import { claimsOf, mlflowClientToken, otherRealmToken, probeClient } from '../support/keycloak-tokens.ts';
 import { answerOf, recordAttack, refusalShape, type TokenResult } from '../support/security.ts';
 import { credentialOutcome, evidenceOf, type Outcome } from '../../conformance/security/outcomes.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 
 // Token attacks (RFC 8725's classes, the plugin's GHSA-g765-w658-6cr2): every credential the server takes — a
 // Bearer JWT, a Basic password, the session cookie — forged or used when it must no longer work, each next to its
@@ -246,6 +247,7 @@ test.describe('token attacks', () => {
       expect(flow.loggedIn).toBe(true);
       const saved = (await ctx.storageState()).cookies.find((c) => c.name === cookieName && target.mlflowUrl.includes(c.domain.replace(/^\./, '')))?.value;
       expect(saved, 'the login set a session cookie').toBeTruthy();
+      recordSecret(`session cookie of ${who?.username ?? user2!.username} (replayed after logout)`, saved!, who?.username ?? user2!.username);
       const before = await whoamiWith(cookie(saved!));
       const logout = await ctx.get(`${target.mlflowUrl}/logout`, { maxRedirects: 0 });
       const replay = await whoamiWith(cookie(saved!));

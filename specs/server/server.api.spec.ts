@@ -4,7 +4,8 @@ import { test, expect } from '../support/fixtures.ts';
 import { observeDifference, requireCapability } from '../support/claims.ts';
 import { expectJson } from '../support/mlflow-api.ts';
 import { expectUnauthenticated } from '../support/plugin.ts';
-import { mlflowLog, startedCommand } from '../support/server-logs.ts';
+import { mlflowLog } from '../support/server-logs.ts';
+import { appEntryPoints, environOf, runningServer, servedApp } from '../support/server-process.ts';
 import { pgAsMlflow } from '../support/stack-access.ts';
 
 test.describe('serving', () => {
@@ -23,15 +24,20 @@ test.describe('serving', () => {
   });
 
   test('[C01] the server runs the plugin\'s FastAPI app (oidc-auth-fastapi in the seed) under Uvicorn', async ({ target, plugin }) => {
-    requireCapability(target, 'serverLogs', 'needs the server command line and log');
-    const appName = /--app-name=(\S+)/.exec(startedCommand('mlflow'))?.[1];
+    requireCapability(target, 'serverLogs', 'needs the server process and log');
+    // the app the process answering on the server's port runs, and the entry point of the installation it is
+    const server = runningServer(target);
+    const app = servedApp(server.command);
+    const entryPoints = await appEntryPoints(target.internal!.venv);
+    const appName = Object.entries(entryPoints).find(([, value]) => value === app)?.[0];
+    test.info().annotations.push({ type: 'evidence', description: `the process on the server's port runs ${app ?? '(no app)'}: entry point ${appName ?? '(none)'} of ${Object.keys(entryPoints).join(', ')}` });
     expect(plugin.appNames).toContain(appName);
     const log = mlflowLog(target);
     for (const line of plugin.startupLines) expect(log).toContain(line);
     expect(log).toMatch(/Uvicorn running on http:\/\//);
     expect(log).not.toContain('Falling back to OIDC Flask app');
     if (!plugin.appNames.includes('oidc-auth-fastapi')) {
-      observeDifference('app-name-oidc-auth', appName === 'oidc-auth-fastapi', `--app-name=${appName}; the plugin's apps: ${plugin.appNames.join(', ')}`);
+      observeDifference('app-name-oidc-auth', appName === 'oidc-auth-fastapi', `the server runs ${app} (entry point ${appName}); the installation's apps: ${Object.keys(entryPoints).join(', ')}`);
     }
   });
 
@@ -51,8 +57,9 @@ test.describe('metrics', () => {
       return m.reduce((sum, x) => sum + Number(x[1]), 0);
     };
     const res = await request.get(`${target.mlflowUrl}/metrics`);
-    expect(res.status()).toBe(200);
-    expect(res.headers()['content-type']).toContain('text/plain');
+    const served = `GET /metrics → ${res.status()} ${res.headers()['content-type'] ?? '(no content type)'}`;
+    expect(res.status(), served).toBe(200);
+    expect(res.headers()['content-type'], served).toContain('text/plain');
     const body = await res.text();
     expect(body).toMatch(/^# TYPE mlflow_http_request_duration_seconds histogram$/m);
     const before = await total();
@@ -68,8 +75,11 @@ test.describe('host validation', () => {
     // with credentials: from plugin 6.0 on, authentication runs before MLflow's Host check
     const res = await request.get(`${direct}/api/2.0/mlflow/experiments/search?max_results=1`, { headers: { ...basicAs('user1'), Host: 'evil.example.net' } });
     const rejected = res.status() === 403 && (await res.text()).includes('Invalid Host header');
-    expect(startedCommand('mlflow')).toMatch(/--allowed-hosts=[^ ]*,\*( |$)/);
     observeDifference('allowed-hosts-wildcard', rejected, `Host evil.example.net → ${res.status()}`);
+    // the allowed hosts the running server process was given: buun-stack's list ends with `*`
+    const allowed = environOf(runningServer(target).pid, 'MLFLOW_SERVER_ALLOWED_HOSTS') ?? '';
+    test.info().annotations.push({ type: 'evidence', description: `the server process runs with MLFLOW_SERVER_ALLOWED_HOSTS=${allowed}` });
+    expect(allowed.split(','), 'the allowed hosts of the running server').toContain('*');
   });
 });
 

@@ -39,13 +39,20 @@ export async function arriveAt(page: Page, arrived: (u: URL) => boolean, leg: st
   }
 }
 
-/** Logs a user in through the browser: MLflow's login page → "Keycloak" → Keycloak's form → /callback. */
-export async function browserLogin(page: Page, target: TargetDescriptor, credentials: { username: string; password: string }): Promise<void> {
+/**
+ * Logs a user in through the browser: MLflow's login page → "Keycloak" → Keycloak's form → /callback. `leg` (optional)
+ * runs after each page a person would see — MLflow's login page, Keycloak's filled form — e.g. to take its screenshot.
+ */
+export async function browserLogin(page: Page, target: TargetDescriptor, credentials: { username: string; password: string }, leg: (name: string) => Promise<void> = async () => undefined): Promise<void> {
   await page.goto(`${target.mlflowUrl}/`);
-  await page.getByRole('button', { name: 'Keycloak' }).click();
+  const keycloak = page.getByRole('button', { name: 'Keycloak' });
+  await keycloak.waitFor();
+  await leg('MLflow login page');
+  await keycloak.click();
   await arriveAt(page, (u) => u.href.startsWith(target.keycloakUrl), 'MLflow → Keycloak');
   await page.locator('#username').fill(credentials.username);
   await fillSecret(page.locator('#password'), credentials.password);
+  await leg('Keycloak login form');
   await page.locator('#kc-login').click();
   await arriveAt(page, (u) => u.href.startsWith(target.mlflowUrl), 'Keycloak → MLflow');
 }

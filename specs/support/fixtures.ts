@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { projectRoot } from '../../provision/paths.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { loadTarget, passwordOf, persona, type Persona } from './target.ts';
-import { basicAuth } from './mlflow-api.ts';
+import { basicAuth, recordMintedToken } from './mlflow-api.ts';
+import { secretLedgerFile } from '../../provision/secret-ledger.ts';
 import { browserLogin } from './browser-login.ts';
 import { pluginOf, type PluginAdapter } from './plugin.ts';
+import { unmetNeeds } from './claims.ts';
 import { loadTokens, sessionCookieHeader, storageStateFile } from './run-state.ts';
 
 export interface PythonResult {
@@ -36,6 +38,11 @@ interface Fixtures {
   loginAs: (page: Page, personaKey: string) => Promise<Persona>;
 }
 
+interface AutoFixtures {
+  /** Skips a check whose `needs(...)` the target does not meet, before anything of it runs. */
+  capabilities: void;
+}
+
 interface WorkerFixtures {
   target: TargetDescriptor;
   /** The contracts of the plugin generation under test (routes, answers, messages). */
@@ -48,9 +55,26 @@ function cleanEnvironment(): Record<string, string> {
   ) as Record<string, string>;
 }
 
-export const test = base.extend<Fixtures, WorkerFixtures>({
+export const test = base.extend<Fixtures & AutoFixtures, WorkerFixtures>({
   target: [async ({}, use) => use(loadTarget()), { scope: 'worker' }],
   plugin: [async ({ target }, use) => use(pluginOf(target)), { scope: 'worker' }],
+
+  capabilities: [async ({ target }, use, testInfo) => {
+    const reason = unmetNeeds(target, testInfo.annotations);
+    testInfo.skip(!!reason, reason);
+    await use();
+  }, { auto: true }],
+
+  // a token made in the browser (the UI's "Create access key") goes into the stack's secret ledger as it arrives
+  context: async ({ context, target }, use) => {
+    const route = pluginOf(target).routes.accessToken;
+    context.on('response', (r) => {
+      if (r.request().method() !== 'PATCH' || !new URL(r.url()).pathname.endsWith(route)) return;
+      const username = String((r.request().postDataJSON() as { username?: unknown } | null)?.username ?? 'a user');
+      void recordMintedToken(r, username).catch(() => undefined);
+    });
+    await use(context);
+  },
 
   python: async ({ target }, use, testInfo) => {
     await use(async (script, env, args = []) => {
@@ -75,6 +99,8 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
           // no telemetry from the client (there is no network for it; its thread also races os.environ in 3.13)
           MLFLOW_DISABLE_TELEMETRY: 'true',
           DO_NOT_TRACK: 'true',
+          // a script that makes a secret (a JWT from Keycloak) records it here, as the checks do
+          HARNESS_SECRET_LEDGER: secretLedgerFile(),
           ...env,
         },
         extendEnv: false,

@@ -4,6 +4,7 @@ import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { keycloakAdmin } from './stack-access.ts';
 import { unique } from './mlflow-api.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 
 /**
  * Genuine tokens the realm signs, for the token attacks' positive twins and for the realm-signed tokens that
@@ -26,6 +27,9 @@ async function passwordGrant(issuer: string, clientId: string, username: string,
   });
   const body = (await res.json()) as Tokens & { error?: string; error_description?: string };
   if (!res.ok) throw new Error(`password grant for ${username} with client ${clientId} → ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
+  // the secret search after the run looks for every token made here
+  recordSecret(`access token of ${username} (client ${clientId})`, body.access_token, username);
+  if (body.id_token) recordSecret(`ID token of ${username} (client ${clientId})`, body.id_token, username);
   return body;
 }
 
@@ -80,6 +84,7 @@ export async function otherRealmToken(target: TargetDescriptor, user: { username
   const { id } = await kc.users.create({ realm, username, email: user.email, firstName: 'Other', lastName: 'Realm', enabled: true, emailVerified: true });
   const remove = async () => (await keycloakAdmin(target)).users.del({ realm, id });
   try {
+    recordSecret(`password of Keycloak user ${username} (realm ${realm})`, password, username);
     await kc.users.resetPassword({ realm, id, credential: { type: 'password', value: password, temporary: false } });
     const token = await passwordGrant(`${target.keycloakUrl}/realms/${realm}`, 'admin-cli', username, password);
     return { realm, token, remove };
@@ -110,7 +115,10 @@ export async function mlflowClientToken(target: TargetDescriptor, username: stri
     if (!code) throw new Error(`Keycloak did not redirect back with a code (HTTP ${submitted.status()})`);
     const res = await ctx.post(`${target.issuer}/protocol/openid-connect/token`, { form: { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: target.clientId, client_secret: secret } });
     if (!res.ok()) throw new Error(`code exchange → ${res.status()}`);
-    return (await res.json()) as Tokens;
+    const tokens = (await res.json()) as Tokens;
+    recordSecret(`access token of ${username} (client ${target.clientId})`, tokens.access_token, username);
+    if (tokens.id_token) recordSecret(`ID token of ${username} (client ${target.clientId})`, tokens.id_token, username);
+    return tokens;
   } finally {
     await ctx.dispose();
   }

@@ -2,6 +2,7 @@ import { expect, type APIRequestContext, type APIResponse, type Locator } from '
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 
 import { pluginOf } from './plugin.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 
 export function basicAuth(username: string, password: string): Record<string, string> {
   return { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
@@ -17,8 +18,21 @@ export function inDays(days: number): string {
 }
 
 /** The "Create access key" REST call, from an authenticated context (session, Basic or Bearer headers). */
-export function requestAccessToken(ctx: APIRequestContext, target: TargetDescriptor, username: string, expiration: string, headers: Record<string, string> = {}): Promise<APIResponse> {
-  return ctx.patch(`${target.mlflowUrl}${pluginOf(target).routes.accessToken}`, { data: { username, expiration }, headers });
+export async function requestAccessToken(ctx: APIRequestContext, target: TargetDescriptor, username: string, expiration: string, headers: Record<string, string> = {}): Promise<APIResponse> {
+  const res = await ctx.patch(`${target.mlflowUrl}${pluginOf(target).routes.accessToken}`, { data: { username, expiration }, headers });
+  await recordMintedToken(res, username);
+  return res;
+}
+
+/** Records the token an access-key answer carries in the stack's secret ledger (npm test searches its outputs for it). */
+export async function recordMintedToken(res: Pick<APIResponse, 'status' | 'text'>, username: string): Promise<void> {
+  if (res.status() !== 200) return;
+  try {
+    const token = (JSON.parse(await res.text()) as { token?: unknown }).token;
+    if (typeof token === 'string') recordSecret(`access token of ${username}`, token, username);
+  } catch {
+    // not JSON: no token was minted
+  }
 }
 
 export async function createAccessToken(ctx: APIRequestContext, target: TargetDescriptor, username: string, days = 30, headers: Record<string, string> = {}): Promise<string> {

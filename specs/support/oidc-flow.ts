@@ -14,6 +14,16 @@ export interface FlowResult {
   callback?: APIResponse;
   /** True when /callback redirected (the plugin's success path). */
   loggedIn: boolean;
+  /** What the user was shown, in one line: for assertion messages (the plugin's errors, Keycloak's message). */
+  outcome: string;
+}
+
+/** Keycloak's message on a page it answered with instead of redirecting back (its error text, or the page title). */
+export function keycloakSays(page: string): string {
+  const text = (s: string) => decode(s.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+  const m = /(?:kc-feedback-text|input-error|kc-error-message|instruction1)[^>]*>([\s\S]*?)<\/(?:span|p|div)>/.exec(page);
+  const title = /<title>([\s\S]*?)<\/title>/.exec(page)?.[1];
+  return `Keycloak shows "${text(m?.[1] ?? title ?? page.slice(0, 120)).slice(0, 200)}"`;
 }
 
 const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
@@ -40,19 +50,20 @@ export async function oidcLogin(
   const form = await request.get(authorizationUrl.href, { maxRedirects: 0 });
   if (form.status() >= 300 && form.status() < 400) {
     // An SSO session already exists: Keycloak redirects straight back.
-    return finish(request, target, { authorizationUrl, loggedIn: false }, location(form, authorizationUrl.href), tamper);
+    return finish(request, target, { authorizationUrl, loggedIn: false, outcome: '' }, location(form, authorizationUrl.href), tamper);
   }
   const page = await form.text();
   const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(page)?.[1];
-  if (!action) return { authorizationUrl, keycloakPage: page, loggedIn: false };
+  if (!action) return { authorizationUrl, keycloakPage: page, loggedIn: false, outcome: `no login form: ${keycloakSays(page)}` };
   const submitted = await request.post(decode(action), {
     form: { username: credentials.username, password: credentials.password, credentialId: '' },
     maxRedirects: 0,
   });
   if (submitted.status() < 300 || submitted.status() >= 400) {
-    return { authorizationUrl, keycloakPage: await submitted.text(), loggedIn: false };
+    const text = await submitted.text();
+    return { authorizationUrl, keycloakPage: text, loggedIn: false, outcome: `credentials not accepted: ${keycloakSays(text)}` };
   }
-  return finish(request, target, { authorizationUrl, loggedIn: false }, location(submitted, action), tamper);
+  return finish(request, target, { authorizationUrl, loggedIn: false, outcome: '' }, location(submitted, action), tamper);
 }
 
 async function finish(
@@ -66,10 +77,12 @@ async function finish(
   if (!url.href.startsWith(target.mlflowUrl)) {
     // Keycloak redirected elsewhere (e.g. an error page of its own).
     const other = await request.get(url.href);
-    return { ...partial, callbackUrl: url, keycloakPage: await other.text() };
+    const text = await other.text();
+    return { ...partial, callbackUrl: url, keycloakPage: text, outcome: `redirected to ${url.origin}${url.pathname}: ${keycloakSays(text)}` };
   }
   const callback = await request.get(url.href, { maxRedirects: 0 });
   // success is a redirect into the UI; 6.x+ also redirect a refusal there, with the error in the query
-  const refused = (await loginErrors(callback, pluginOf(target))).length > 0;
-  return { ...partial, callbackUrl: url, callback, loggedIn: callback.status() === 302 && !refused };
+  const errors = await loginErrors(callback, pluginOf(target));
+  const loggedIn = callback.status() === 302 && errors.length === 0;
+  return { ...partial, callbackUrl: url, callback, loggedIn, outcome: loggedIn ? 'logged in' : `/callback answered ${callback.status()}${errors.length ? `: ${errors.join(' | ')}` : ''}` };
 }

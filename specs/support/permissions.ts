@@ -4,6 +4,8 @@ import { keycloakAdmin } from './stack-access.ts';
 import { basicAuth, createAccessToken, unique } from './mlflow-api.ts';
 import { oidcLogin } from './oidc-flow.ts';
 import { pluginOf } from './plugin.ts';
+import { passwordOf, persona } from './target.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 
 /**
  * Users, groups and grants made for one permission check: a Keycloak user (and group) of its own, logged in
@@ -40,16 +42,49 @@ async function sharedKeycloakAdmin(target: TargetDescriptor) {
   return adminClient.kc;
 }
 
+/** What a workspace takes from the check's fixtures: the personas' sessions and tokens. */
+export interface PersonaAccess {
+  sessionAs: (personaKey: string) => Promise<APIRequestContext>;
+  sessionHeadersAs: (personaKey: string) => Record<string, string>;
+  tokenOf: (personaKey: string) => string;
+}
+
+/** The groups every persona of the stack may be in: an actor in other groups needs a Keycloak user of its own. */
+const PERSONA_GROUPS: Record<string, string> = { 'mlflow-users': 'user2', 'mlflow-admins': 'admin' };
+
+/** A grant given to a persona actor, taken back when the check ends (a persona outlives the check). */
+interface GivenGrant {
+  how: { kind: 'user' | 'group' | 'user-regex' | 'group-regex'; subject: string; resource: GrantResource; ref: string; regex?: string };
+}
+const workspaces = new Set<Workspace>();
+
+/**
+ * Everything one permission check makes — users, groups, grants, experiments, models, prompts — removed by
+ * `cleanup()`. With `keycloakUsers` (local, k3d, a remote target given a realm-scoped admin) each actor is a Keycloak
+ * user of its own. Without it (a remote target with only its personas) an actor is a persona: `user2` (restricted:
+ * every grant the check gives it is taken back at the end) or `admin`; a check that needs its own groups or group
+ * memberships states `needs('keycloakUsers', …)` and is not-applicable there.
+ */
 export class Workspace {
   private removals: (() => Promise<unknown>)[] = [];
+  private revocations: GivenGrant[] = [];
+  private personaActors = new Set<string>();
   readonly prefix: string;
 
-  constructor(private readonly target: TargetDescriptor, prefix = 'pm') {
+  constructor(private readonly target: TargetDescriptor, prefix = 'pm', private readonly personas?: PersonaAccess) {
     // names of everything made here start with it: regex grants match on it and nothing else
     this.prefix = unique(prefix).toLowerCase();
+    workspaces.add(this);
+    if (personas) this.adminHeaders = () => personas.sessionHeadersAs('admin');
+  }
+
+  /** Whether the target lets the check make Keycloak users and groups of its own. */
+  get ownUsers(): boolean {
+    return this.target.capabilities.keycloakUsers;
   }
 
   private async kc() {
+    if (!this.ownUsers) throw new Error(`the ${this.target.target} target gives no Keycloak access for users and groups: state needs('keycloakUsers', …) on the check`);
     return sharedKeycloakAdmin(this.target);
   }
 
@@ -87,15 +122,17 @@ export class Workspace {
   }
 
   /**
-   * A Keycloak user in the given groups, logged into MLflow once, with an access token of its own (`token: false`:
-   * none — `headers` is then empty, and the user works through its session, which the plugin checks without
-   * hashing a password per request).
+   * A user in the given groups, logged into MLflow, with an access token (`token: false`: none — `headers` is then
+   * empty, and the user works through its session, which the plugin checks without hashing a password per request).
+   * A Keycloak user of its own when the target allows; otherwise the persona of those groups.
    */
   async actor(groups: string[], suffix = 'u', opts: { token?: boolean } = {}): Promise<Actor> {
+    if (!this.ownUsers) return this.personaActor(groups, opts);
     const kc = await this.kc();
     const username = `${this.prefix}-${suffix}`;
     const email = `${username}@example.com`;
     const password = `Pw-${unique('x')}`;
+    recordSecret(`password of Keycloak user ${username}`, password, username);
     const { id } = await kc.users.create({ username, email, firstName: 'Perm', lastName: 'Check', enabled: true, emailVerified: true });
     this.removals.push(async () => (await this.kc()).users.del({ id }));
     await kc.users.resetPassword({ id, credential: { type: 'password', value: password, temporary: false } });
@@ -107,7 +144,7 @@ export class Workspace {
       const ctx = await playwrightRequest.newContext();
       contexts.push(ctx);
       const flow = await oidcLogin(ctx, target, { username, password });
-      expect(flow.loggedIn, `${username} could not log in`).toBe(true);
+      expect(flow.loggedIn, `${username} could not log in: ${flow.outcome}`).toBe(true);
       return ctx;
     };
     const session = await login();
@@ -115,6 +152,34 @@ export class Workspace {
     const actor: Actor = { username, email, headers: token ? basicAuth(email, token) : {}, session, relogin: login };
     this.removals.push(() => this.deletePluginUser(email));
     return actor;
+  }
+
+  /** The persona standing in for a user of `groups` (only mlflow-users or mlflow-admins), with its own session and token. */
+  private async personaActor(groups: string[], opts: { token?: boolean }): Promise<Actor> {
+    const keys = [...new Set(groups.map((g) => PERSONA_GROUPS[g]))];
+    if (keys.length !== 1 || !keys[0]) throw new Error(`no persona is in exactly the groups ${groups.join(', ')}: the check needs Keycloak users of its own (state needs('keycloakUsers', …))`);
+    if (!this.personas) throw new Error('a workspace without persona access cannot stand in a persona');
+    const key = keys[0];
+    const p = persona(this.target, key);
+    if (this.personaActors.has(p.email)) throw new Error(`the check asks for a second actor, but the ${this.target.target} target has only persona ${key} for it`);
+    this.personaActors.add(p.email);
+    const target = this.target;
+    const contexts: APIRequestContext[] = [];
+    this.removals.push(async () => Promise.all(contexts.map((c) => c.dispose())));
+    const relogin = async () => {
+      const ctx = await playwrightRequest.newContext();
+      contexts.push(ctx);
+      const flow = await oidcLogin(ctx, target, { username: p.username, password: passwordOf(target, p) });
+      expect(flow.loggedIn, `${p.username} could not log in: ${flow.outcome}`).toBe(true);
+      return ctx;
+    };
+    const headers = opts.token === false ? {} : basicAuth(p.email, this.personas.tokenOf(key));
+    return { username: p.username, email: p.email, headers, session: await this.personas.sessionAs(key), relogin };
+  }
+
+  /** Notes a grant given during the check: one that names a persona actor is taken back at the end. */
+  given(how: GivenGrant['how']): void {
+    if (this.personaActors.has(how.subject)) this.revocations.push({ how });
   }
 
   /** Removes the plugin's user row (best effort: 5.x refuses users that still have permission rows). */
@@ -130,6 +195,33 @@ export class Workspace {
 
   /** Headers of an admin, used only to remove what the check made (resources, the plugin's user rows) at the end. */
   adminHeaders?: () => Record<string, string>;
+
+  /** Takes back the grants given to persona actors: direct grants by resource, regex grants by their pattern. */
+  private async revoke(): Promise<void> {
+    const admin = this.adminHeaders?.();
+    if (!admin || !this.revocations.length) return;
+    const ctx = await playwrightRequest.newContext();
+    const base = `${this.target.mlflowUrl}${API}/permissions/users`;
+    try {
+      for (const { how } of this.revocations.reverse()) {
+        const who = `${base}/${encodeURIComponent(how.subject)}`;
+        if (how.kind === 'user') {
+          const res = await ctx.delete(`${who}/${how.resource}/${encodeURIComponent(how.ref)}`, { headers: admin });
+          if (res.status() >= 300 && res.status() !== 404) throw new Error(`revoking ${how.resource} ${how.ref} of ${how.subject} → ${res.status()}`);
+        } else if (how.kind === 'user-regex') {
+          const list = await ctx.get(`${who}/${patternsOf[how.resource]}`, { headers: admin });
+          const regex = how.regex ?? `^${how.ref}`;
+          for (const id of patternIds(await list.json().catch(() => ({})), regex)) {
+            const res = await ctx.delete(`${who}/${patternsOf[how.resource]}/${id}`, { headers: admin });
+            if (res.status() >= 300) throw new Error(`removing pattern ${regex} of ${how.subject} → ${res.status()}`);
+          }
+        }
+      }
+    } finally {
+      this.revocations = [];
+      await ctx.dispose();
+    }
+  }
 
   /**
    * Deletes the experiments, registered models and prompts whose names start with this workspace's prefix. Left
@@ -158,10 +250,12 @@ export class Workspace {
 
   async cleanup(): Promise<void> {
     const errors: string[] = [];
-    try {
-      await this.removeResources();
-    } catch (e) {
-      errors.push(`resources: ${String(e).slice(0, 200)}`);
+    for (const [what, step] of [['grants', () => this.revoke()], ['resources', () => this.removeResources()]] as const) {
+      try {
+        await step();
+      } catch (e) {
+        errors.push(`${what}: ${String(e).slice(0, 200)}`);
+      }
     }
     for (const r of this.removals.reverse()) {
       try {
@@ -171,8 +265,24 @@ export class Workspace {
       }
     }
     this.removals = [];
+    workspaces.delete(this);
     if (errors.length) test.info().annotations.push({ type: 'observation', description: `cleanup: ${errors.join('; ')}` });
   }
+}
+
+/** The ids of the pattern entries with this regex in a listing (whatever the generation calls the list). */
+function patternIds(json: unknown, regex: string): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.regex === regex && (typeof o.id === 'number' || typeof o.id === 'string')) out.push(String(o.id));
+      else Object.values(o).forEach(walk);
+    }
+  };
+  walk(json);
+  return out;
 }
 
 /** Grants a level to a user or group, directly or through a regex pattern `^<prefix>` (priority 1 unless given). */
@@ -189,6 +299,7 @@ export async function grant(
     ? await request.post(`${base}/${who}/${patternsOf[how.resource]}`, { data: { regex: how.regex ?? `^${how.ref}`, priority: how.priority ?? 1, permission: level }, headers })
     : await request.post(`${base}/${who}/${how.resource}/${encodeURIComponent(how.ref)}`, { data: { permission: level, ...(how.resource === 'prompts' ? { name: how.ref } : {}) }, headers });
   expect(res.status(), `grant ${level} (${how.kind} ${how.subject} on ${how.resource} ${how.ref}) → ${res.status()} ${res.status() >= 300 ? (await res.text()).slice(0, 200) : ''}`).toBeLessThan(300);
+  for (const ws of workspaces) ws.given(how);
   return res;
 }
 

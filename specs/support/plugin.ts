@@ -45,6 +45,19 @@ export async function loginErrors(callback: APIResponse, plugin: PluginAdapter):
   return url.searchParams.getAll(e.param).filter(Boolean);
 }
 
+/**
+ * Whether an answer of the current-user route shows that user logged in: HTTP 200, JSON, and that user's name. Without
+ * a valid session 5.x answers 200 with its HTML login page and 6.x+ 401 with JSON — neither is a login.
+ */
+export async function answersAs(res: Pick<APIResponse, 'status' | 'headers' | 'text'>, email: string): Promise<boolean> {
+  if (res.status() !== 200 || !(res.headers()['content-type'] ?? '').includes('application/json')) return false;
+  try {
+    return (JSON.parse(await res.text()) as { username?: unknown }).username === email;
+  } catch {
+    return false;
+  }
+}
+
 /** GET of the current user with the given headers or session. */
 export function whoami(ctx: APIRequestContext, target: TargetDescriptor, headers: Record<string, string> = {}): Promise<APIResponse> {
   return ctx.get(`${target.mlflowUrl}${pluginOf(target).routes.currentUser}`, { headers });

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { adminClient } from '../../provision/keycloak/realm.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { unique } from './mlflow-api.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 
 interface Secrets {
   personas: Record<string, string>;
@@ -41,9 +42,15 @@ export function s3Client(target: TargetDescriptor): { s3: S3Client; bucket: stri
   };
 }
 
-/** The Keycloak admin REST client on the target's realm (capability `keycloakAdmin`). */
+/**
+ * The Keycloak admin REST client on the target's realm (capability `keycloakAdmin`, or `keycloakUsers` for users and
+ * groups): the master realm's admin, or the realm-scoped admin a remote target names.
+ */
 export async function keycloakAdmin(target: TargetDescriptor) {
-  const kc = await adminClient(target.keycloakUrl, { username: 'admin', password: secrets(target).keycloakAdmin! });
+  const login = target.keycloakAdminLogin ?? { realm: 'master', username: 'admin' };
+  const password = secrets(target).keycloakAdmin;
+  if (!password) throw new Error(`the ${target.target} target gives no Keycloak admin password`);
+  const kc = await adminClient(target.keycloakUrl, { username: login.username, password }, login.realm);
   kc.setConfig({ realmName: target.realm });
   return kc;
 }
@@ -61,6 +68,7 @@ export async function createEphemeralUser(target: TargetDescriptor, groups: stri
   const username = unique(prefix).toLowerCase();
   const email = `${username}@example.com`;
   const password = `Pw-${unique('x')}`;
+  recordSecret(`password of Keycloak user ${username}`, password, username);
   const { id } = await kc.users.create({ username, email, firstName: 'Temp', lastName: 'User', enabled: true, emailVerified: true });
   await kc.users.resetPassword({ id, credential: { type: 'password', value: password, temporary: false } });
   const all = await kc.groups.find({ max: 1000 });

@@ -1,5 +1,6 @@
 import { test, expect } from '../support/fixtures.ts';
 import { observeDifference, requireCapability } from '../support/claims.ts';
+import { recordSecret } from '../../provision/secret-ledger.ts';
 import { basicAuth, bearer, expectJson, inDays, requestAccessToken, unique } from '../support/mlflow-api.ts';
 import { expectUnauthenticated, pluginOf, whoami } from '../support/plugin.ts';
 import { keycloakAdmin } from '../support/stack-access.ts';
@@ -133,6 +134,7 @@ test.describe('JWT bearer', () => {
       });
       expect(tok.status()).toBe(200);
       const accessToken = ((await tok.json()) as { access_token: string }).access_token;
+      recordSecret(`JWT of ${user1.email} from client ${clientId}`, accessToken);
       const claims = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as { azp: string; email: string };
       expect(claims).toMatchObject({ azp: clientId, email: user1.email });
       test.info().annotations.push({ type: 'observation', description: `A JWT issued to client ${clientId} (not mlflow) is accepted by mlflow-oidc-auth ${target.pins.mlflowOidcAuth} as Bearer: no audience/azp check.` });

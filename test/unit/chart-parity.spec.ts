@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import type { Declarations, PlacementValues } from '../../provision/chart/declared.ts';
 import { DECLARED } from '../../provision/chart/declared.ts';
 import { extractChartSpec, parseManifest, resolveEnv } from '../../provision/chart/manifest.ts';
 import { compareParity, explainByPlacement, formatParityTable, splitArgs, type LocalSpec, type ParityRow } from '../../provision/chart/parity.ts';
+import { LOCAL_SECRET_REFS } from '../../provision/chart/local.ts';
 import { dependencyDisabled } from '../../provision/chart/render.ts';
 
 // A secret value as a chart would render it (base64 of "chart-flask-secret-0123456789"): it must never reach a row.
@@ -162,6 +166,7 @@ const LOCAL: LocalSpec = {
     OIDC_USERS_DB_URI: `postgresql://mlflow:${LOCAL_DB_PASSWORD}@127.0.0.1:15432/mlflow_auth`,
     SOMETHING_NEW: 'x',
   },
+  secretRefs: LOCAL_SECRET_REFS,
 };
 
 const ctx = { values: VALUES, secrets: [LOCAL_DB_PASSWORD, 'LocalClientSecretLocalClientSecret'] };
@@ -272,7 +277,7 @@ test('the comparison gives each argument, variable and init container its verdic
   expect(row(rows, 'env', 'PGHOST')).toMatchObject({ verdict: 'declared', placements: ['postgres-address'], source: 'envFrom configMap mlflow-env-configmap' });
   expect(row(rows, 'env', 'PGPORT').verdict).toBe('declared');
   expect(row(rows, 'env', 'DB_NAME_AGAIN').verdict).toBe('same');
-  expect(row(rows, 'env', 'PGPASSWORD')).toMatchObject({ verdict: 'declared', placements: ['external-secret'], local: '(secret, present)' });
+  expect(row(rows, 'env', 'PGPASSWORD')).toMatchObject({ verdict: 'declared', placements: ['external-secret'], local: '(secret mlflow-db-secret/password, present)' });
   expect(row(rows, 'env', 'MLFLOW_SERVER_ALLOWED_HOSTS')).toMatchObject({ verdict: 'declared', placements: ['public-port'] });
   expect(row(rows, 'env', 'MLFLOW_SERVER_ALLOWED_HOSTS').source).toContain('overrides envFrom configMap mlflow-env-configmap');
   expect(row(rows, 'env', 'SESSION_CACHE_DIR').verdict).toBe('declared');
@@ -280,8 +285,8 @@ test('the comparison gives each argument, variable and init container its verdic
   expect(row(rows, 'env', 'MLFLOW_FLASK_SERVER_SECRET_KEY')).toMatchObject({ verdict: 'differs', local: '—' });
   // keys of a declared secret the chart does not render
   expect(row(rows, 'env', 'envFrom secret mlflow-oidc-config')).toMatchObject({ verdict: 'declared', local: 'OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_USERS_DB_URI' });
-  expect(row(rows, 'env', 'OIDC_CLIENT_SECRET')).toMatchObject({ verdict: 'declared', placements: ['external-secret'], local: '(secret, present)' });
-  expect(row(rows, 'env', 'OIDC_USERS_DB_URI').local).toBe('(secret, present)');
+  expect(row(rows, 'env', 'OIDC_CLIENT_SECRET')).toMatchObject({ verdict: 'declared', placements: ['external-secret'], local: '(secret mlflow-oidc-config/OIDC_CLIENT_SECRET, present)' });
+  expect(row(rows, 'env', 'OIDC_USERS_DB_URI').local).toBe('(secret mlflow-oidc-config/OIDC_USERS_DB_URI, present)');
   expect(row(rows, 'env', 'PATH')).toMatchObject({ verdict: 'declared', placements: ['local-only'] });
   expect(row(rows, 'env', 'SOMETHING_NEW')).toMatchObject({ chart: '—', local: 'x', verdict: 'differs' });
 
@@ -301,8 +306,8 @@ test('undeclared secrets, unknown init containers and changed migrations differ'
     .replace('        - name: mlflow-db-migration', '        - name: wait-for-redis\n          image: redis:7\n          command: ["redis-cli", "ping"]\n        - name: mlflow-db-migration');
   const rows = compareParity(extractChartSpec(parseManifest(manifest)), LOCAL, ctx);
   expect(row(rows, 'env', 'envFrom secret someone-elses-secret').verdict).toBe('differs');
-  expect(row(rows, 'env', 'OIDC_CLIENT_ID')).toMatchObject({ chart: '—', verdict: 'differs', local: 'mlflow' });
-  expect(row(rows, 'env', 'OIDC_CLIENT_SECRET')).toMatchObject({ chart: '—', verdict: 'differs', local: '(secret, present)' });
+  expect(row(rows, 'env', 'OIDC_CLIENT_ID')).toMatchObject({ chart: '—', verdict: 'differs', local: '(secret mlflow-oidc-config/OIDC_CLIENT_ID, present)' });
+  expect(row(rows, 'env', 'OIDC_CLIENT_SECRET')).toMatchObject({ chart: '—', verdict: 'differs', local: '(secret mlflow-oidc-config/OIDC_CLIENT_SECRET, present)' });
   expect(row(rows, 'env', 'PGPASSWORD').verdict).toBe('differs');
   expect(row(rows, 'init', 'wait-for-redis').verdict).toBe('differs');
   expect(row(rows, 'init', 'mlflow-db-migration')).toMatchObject({ verdict: 'differs' });
@@ -357,4 +362,128 @@ spec:
   expect(writable.find((r) => r.key === 'mount /tmp')).toMatchObject({ verdict: 'declared', chart: 'emptyDir (volume tmp)' });
   const readOnly = rows(pod('{ readOnlyRootFilesystem: true }', '[{ name: data, mountPath: /mlflow }]', '[{ name: data, emptyDir: {} }]'));
   expect(readOnly.filter((r) => r.verdict === 'differs').map((r) => r.key)).toEqual(['securityContext.readOnlyRootFilesystem', 'mount /mlflow']);
+});
+
+/**
+ * A rendered chart this test writes itself (the chart's own sources are not on a CI machine): a Deployment whose
+ * `mlflow` container has a literal for each kind of variable, Secret references, and the two init containers the
+ * local target replaces, with the dbchecker script from its ConfigMap.
+ */
+function writeChartFixture(over: { env?: string; dbchecker?: string } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chart-fixture-'));
+  const file = join(dir, 'rendered.yaml');
+  writeFileSync(file, `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: mlflow-dbchecker }
+data:
+  dbchecker.sh: |
+    #!/bin/sh
+    until nc -z -w 2 $PGHOST $PGPORT; do sleep 1; done
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: mlflow-migrations }
+data:
+  migrations.py: |
+    engine = utils.create_sqlalchemy_engine_with_retry("postgresql://")
+    utils._initialize_tables(engine)
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: mlflow }
+spec:
+  template:
+    spec:
+      volumes:
+        - { name: dbchecker, configMap: { name: mlflow-dbchecker } }
+        - { name: migrations-config, configMap: { name: mlflow-migrations } }
+      initContainers:
+${over.dbchecker ?? `        - name: dbchecker
+          image: "busybox:1.32"
+          command: [ "/script/dbchecker.sh" ]
+          volumeMounts: [{ name: dbchecker, mountPath: /script/dbchecker.sh, subPath: dbchecker.sh }]`}
+        - name: mlflow-db-migration
+          image: "burakince/mlflow:3.6.0"
+          command: ["python"]
+          args: [/opt/mlflow/migrations.py]
+          volumeMounts: [{ name: migrations-config, mountPath: /opt/mlflow/migrations.py, subPath: migrations.py }]
+      containers:
+        - name: mlflow
+          image: "registry/mlflow:3.6.0-oidc"
+          command: ["mlflow"]
+          args: [server, --host=0.0.0.0, --port=5000]
+          env:
+            - { name: OIDC_TOKEN_AUDIENCE, value: "mlflow" }
+            - { name: OIDC_REDIRECT_URI, value: "https://mlflow.example.com/callback" }
+            - { name: PGPASSWORD, valueFrom: { secretKeyRef: { name: mlflow-db-secret, key: password } } }
+            - { name: AWS_SECRET_ACCESS_KEY, valueFrom: { secretKeyRef: { name: mlflow-s3-secret, key: AWS_SECRET_ACCESS_KEY } } }
+${over.env ?? ''}
+`);
+  return file;
+}
+
+const fixtureLocal = (env: Record<string, string>, secretRefs = LOCAL_SECRET_REFS): LocalSpec => ({
+  command: 'mlflow',
+  args: ['server', '--host=127.0.0.1', '--port=15000'],
+  env: { OIDC_TOKEN_AUDIENCE: 'mlflow', OIDC_REDIRECT_URI: 'https://mlflow.example.com:8443/callback', PGPASSWORD: LOCAL_DB_PASSWORD, AWS_SECRET_ACCESS_KEY: 'LocalS3SecretKeyLocalS3SecretKey', ...env },
+  secretRefs,
+});
+const fixtureCtx = { values: VALUES, secrets: [LOCAL_DB_PASSWORD, 'LocalS3SecretKeyLocalS3SecretKey'] };
+const compareFixture = (local: LocalSpec, over: Parameters<typeof writeChartFixture>[0] = {}) =>
+  compareParity(extractChartSpec(parseManifest(readFileSync(writeChartFixture(over), 'utf8'))), local, fixtureCtx);
+
+test('chart parity catches a changed literal value, whatever the variable is called', () => {
+  // OIDC_TOKEN_AUDIENCE has TOKEN in its name: it is still a literal on the chart's side, and compared as one
+  expect(row(compareFixture(fixtureLocal({})), 'env', 'OIDC_TOKEN_AUDIENCE')).toMatchObject({ chart: 'mlflow', local: 'mlflow', verdict: 'same' });
+  const changed = row(compareFixture(fixtureLocal({ OIDC_TOKEN_AUDIENCE: 'something-else' })), 'env', 'OIDC_TOKEN_AUDIENCE');
+  expect(changed).toMatchObject({ chart: 'mlflow', local: 'something-else', verdict: 'differs', reason: 'the values differ' });
+  // a literal placed by a declaration (the public port) is declared; anything more differs
+  expect(row(compareFixture(fixtureLocal({})), 'env', 'OIDC_REDIRECT_URI')).toMatchObject({ verdict: 'declared', placements: ['public-port'] });
+  expect(row(compareFixture(fixtureLocal({ OIDC_REDIRECT_URI: 'https://mlflow.example.com:8443/oidc/callback' })), 'env', 'OIDC_REDIRECT_URI').verdict).toBe('differs');
+  // a literal against a local secret value: differs, the secret never shown
+  const secret = row(compareFixture(fixtureLocal({ OIDC_TOKEN_AUDIENCE: LOCAL_DB_PASSWORD })), 'env', 'OIDC_TOKEN_AUDIENCE');
+  expect(secret).toMatchObject({ verdict: 'differs', local: '(secret, present)', reason: 'the chart gives a literal value; the local server a secret' });
+  expect(JSON.stringify(secret)).not.toContain(LOCAL_DB_PASSWORD);
+});
+
+test('secrets are compared by reference: the same Secret name and key on both sides', () => {
+  const rows = compareFixture(fixtureLocal({}));
+  expect(row(rows, 'env', 'PGPASSWORD')).toMatchObject({ verdict: 'declared', placements: ['external-secret'], local: '(secret mlflow-db-secret/password, present)' });
+  expect(row(rows, 'env', 'AWS_SECRET_ACCESS_KEY').verdict).toBe('declared');
+  // the local variable stands for another key of the Secret: differs
+  const swapped = compareFixture(fixtureLocal({}, { ...LOCAL_SECRET_REFS, PGPASSWORD: { secret: 'mlflow-db-secret', key: 'username' } }));
+  expect(row(swapped, 'env', 'PGPASSWORD')).toMatchObject({ verdict: 'differs', reason: expect.stringContaining('stands for secret mlflow-db-secret/username') });
+  // a local literal where the chart reads a Secret: differs
+  const literal = compareFixture(fixtureLocal({}, {}));
+  expect(row(literal, 'env', 'PGPASSWORD')).toMatchObject({ verdict: 'differs', reason: expect.stringContaining('is no Secret reference') });
+  // a Secret the chart reads that nobody declared: differs, even with a matching reference
+  const undeclared = compareFixture(fixtureLocal({ EXTRA_KEY: 'LocalExtraSecret0123' }, { ...LOCAL_SECRET_REFS, EXTRA_KEY: { secret: 'elsewhere', key: 'k' } }), { env: '            - { name: EXTRA_KEY, valueFrom: { secretKeyRef: { name: elsewhere, key: k } } }' });
+  expect(row(undeclared, 'env', 'EXTRA_KEY')).toMatchObject({ verdict: 'differs', reason: expect.stringContaining('neither rendered by the chart nor declared') });
+});
+
+test('a declaration says exactly what may differ: dbchecker is busybox running the chart\'s own wait script, nothing else', () => {
+  expect(row(compareFixture(fixtureLocal({})), 'init', 'dbchecker')).toMatchObject({ verdict: 'declared', placements: ['replaced-init'] });
+  const dbchecker = (image: string, command: string) => row(compareFixture(fixtureLocal({}), { dbchecker: `        - name: dbchecker
+          image: "${image}"
+          command: ${command}
+          volumeMounts: [{ name: dbchecker, mountPath: /script/dbchecker.sh, subPath: dbchecker.sh }]` }), 'init', 'dbchecker');
+  expect(dbchecker('busybox:1.36.1', '["/script/dbchecker.sh"]').verdict).toBe('declared');
+  expect(dbchecker('busybox:1.32', '["sh", "-c", "rm -rf /"]')).toMatchObject({ verdict: 'differs', reason: expect.stringContaining('runs `sh -c rm -rf /`') });
+  expect(dbchecker('evil.example/busybox:1.32', '["/script/dbchecker.sh"]')).toMatchObject({ verdict: 'differs', reason: expect.stringContaining('image evil.example/busybox:1.32') });
+  expect(dbchecker('busybox:latest', '["/script/dbchecker.sh"]').verdict).toBe('differs');
+  // the migration: image pinned to the pin set's MLflow, the chart's own script
+  expect(row(compareFixture(fixtureLocal({})), 'init', 'mlflow-db-migration').verdict).toBe('declared');
+});
+
+test('each row kind comes out same, declared or differs from the fixture', () => {
+  const rows = compareFixture(fixtureLocal({ ONLY_LOCAL: 'x' }));
+  const verdicts = (kind: ParityRow['kind']) => [...new Set(rows.filter((r) => r.kind === kind).map((r) => r.verdict))].sort();
+  expect(row(rows, 'arg', 'command').verdict).toBe('same');
+  expect(row(rows, 'arg', '--host').verdict).toBe('declared');
+  expect(verdicts('env')).toEqual(['declared', 'differs', 'same']);
+  expect(verdicts('init')).toEqual(['declared']);
+  expect(row(rows, 'env', 'ONLY_LOCAL')).toMatchObject({ verdict: 'differs', reason: 'only the local server gets this variable' });
+  const out = JSON.stringify(rows) + formatParityTable(rows);
+  for (const secret of [LOCAL_DB_PASSWORD, 'LocalS3SecretKeyLocalS3SecretKey']) expect(out).not.toContain(secret);
 });

@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { projectRoot } from '../../provision/paths.ts';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
@@ -66,6 +68,52 @@ test('the proxy sets buun-stack\'s forwarded headers; a fault changes or removes
     cleanup();
   }
 });
+
+test('a blocked route: the proxy answers it itself on the MLflow site only; Caddy accepts the file; the control\'s pattern covers every generation\'s grant routes and nothing else', async () => {
+  const control = parse(readFileSync(join(projectRoot, 'controls', 'permissions-grant-blocked.yaml'), 'utf8')) as { spec: { fault: { overrides: unknown } } };
+  const overrides = StackOverrides.parse(control.spec.fault.overrides);
+  const desc = applyOverrides(base(), overrides);
+  const { ctx, cleanup } = renderContext(desc);
+  try {
+    const text = caddyfile(ctx);
+    const [mlflowSite, keycloakSite] = text.split('https://keycloak.localhost');
+    expect(mlflowSite).toContain('method POST PATCH PUT');
+    expect(mlflowSite).toContain('respond @blocked0 "refused by the proxy (harness fault)" 403');
+    expect(keycloakSite).not.toContain('@blocked');
+    const healthy = renderContext(base());
+    expect(caddyfile(healthy.ctx)).not.toContain('@blocked');
+    healthy.cleanup();
+    const dir = mkdtempSync(join(tmpdir(), 'caddy-'));
+    try {
+      writeFileSync(join(dir, 'Caddyfile'), text);
+      const r = await execa('caddy', ['adapt', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { reject: false, env: { HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain('path_regexp');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    cleanup();
+  }
+  const pattern = new RegExp(overrides.proxy!.block![0]!.path);
+  // grant and change routes of 5.x (views) and 6.x+ (routers): user and group grants on experiments, models, prompts
+  for (const route of ['/api/2.0/mlflow/permissions/experiments/12/users/bob@example.com', '/api/2.0/mlflow/permissions/users/carol%40example.com/experiments/1',
+    '/api/2.0/mlflow/permissions/registered-models/m/groups/mlflow-users', '/api/2.0/mlflow/permissions/groups/mlflow-users/prompts/p', '/api/2.0/mlflow/permissions/prompts/p/users/x']) {
+    expect(pattern.test(route), route).toBe(true);
+  }
+  // the access-token routes, group creation and MLflow's own API stay open
+  for (const route of ['/api/2.0/mlflow/permissions/users/access-token', '/api/2.0/mlflow/users/access-token', '/api/2.0/mlflow/permissions/groups', '/api/2.0/mlflow/experiments/create', '/api/2.0/mlflow/users/current/tokens']) {
+    expect(pattern.test(route), route).toBe(false);
+  }
+  expect(StackOverrides.safeParse({ proxy: { block: [{ methods: ['POST'], path: '^/(?!x)' }] } }).success).toBe(false);
+  expect(parts0({ proxy: { block: [{ methods: ['POST'], path: '^/x', status: 403 }] } })).toEqual(['edge']);
+});
+
+const parts0 = (o: StackOverrides) => {
+  const a = fingerprints(base());
+  const b = fingerprints(applyOverrides(base(), o));
+  return (['base', 'realm', 'mlflow', 'edge'] as const).filter((k) => a[k] !== b[k]);
+};
 
 test('each fault changes only its part of the fingerprint', () => {
   const a = fingerprints(base());

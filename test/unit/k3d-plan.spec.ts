@@ -8,7 +8,8 @@ import { describeStack, type StackDescription } from '../../provision/config/sta
 import { HarnessError } from '../../provision/errors.ts';
 import { generateSecrets } from '../../provision/local/context.ts';
 import { extraEnv, placeholders } from '../../provision/render/mlflow-server.ts';
-import { executeOrRollBack, runStep, type Runner } from '../../provision/k3d/execute.ts';
+import { executeOrRollBack, rollBack, runStep, type Runner } from '../../provision/k3d/execute.ts';
+import { effectPresent } from '../../provision/k3d/observe.ts';
 import { k3dOptions, readK3dEnv, type K3dOptions } from '../../provision/k3d/options.ts';
 import { fill } from '../../provision/k3d/placeholders.ts';
 import { fullPlan, planProvision, planTeardown, stateAfter } from '../../provision/k3d/plan.ts';
@@ -292,7 +293,7 @@ test('a failing step deletes the cluster and its registry, and the error names t
   const quiet = process.env.HARNESS_QUIET;
   process.env.HARNESS_QUIET = '1';
   const error = await executeOrRollBack(planProvision(desc, opts), () => planTeardown(opts, { cluster: 'running', registry: true }), {
-    runner, secrets: values, redactions: values, readFile: () => 'PEM',
+    runner, secrets: values, redactions: values, readFile: () => 'PEM', observeContainers: async () => ({ cluster: 'absent', registry: false }),
   }).then(() => undefined, (e: unknown) => e).finally(() => {
     if (quiet === undefined) delete process.env.HARNESS_QUIET;
     else process.env.HARNESS_QUIET = quiet;
@@ -302,7 +303,7 @@ test('a failing step deletes the cluster and its registry, and the error names t
   expect(message).toContain('Step databases');
   expect(message).toContain('<secret:postgresMlflow>');
   expect(message).not.toContain(secrets.postgresMlflow);
-  expect(message).toContain('the k3d cluster and its registry were deleted');
+  expect(message).toContain('the k3d cluster mlflow-harness and registry mlflow-harness-registry were deleted (k3d lists neither)');
   // the secret reached the program on stdin only
   expect(calls.find((c) => c.id === 'databases')!.input).toContain(secrets.postgresMlflow);
   expect(calls.slice(-2).map((c) => c.argv.join(' '))).toEqual(['k3d cluster delete mlflow-harness', 'k3d registry delete mlflow-harness-registry']);
@@ -325,4 +326,67 @@ test('a manifest is filled before it is rendered: a multi-line PEM and the secre
   expect(oidc!.stringData!.OIDC_CLIENT_SECRET).toBe('C'.repeat(48));
   expect(oidc!.stringData!.OIDC_USERS_DB_URI).toBe(`postgresql://mlflow:${'P'.repeat(48)}@postgres-cluster-rw.postgres.svc.cluster.local:5432/mlflow_auth`);
   expect(ca!.data!['ca.pem']).toBe(pem);
+});
+
+/** Runs `fn` with progress lines off. */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const quiet = process.env.HARNESS_QUIET;
+  process.env.HARNESS_QUIET = '1';
+  try {
+    return await fn();
+  } finally {
+    if (quiet === undefined) delete process.env.HARNESS_QUIET;
+    else process.env.HARNESS_QUIET = quiet;
+  }
+}
+
+test('a rollback reports only what k3d no longer lists: a deletion that failed is printed and named, with the command that finishes it', async () => {
+  const { opts } = setup();
+  const steps = planTeardown(opts, { cluster: 'running', registry: true });
+  // the cluster delete fails and k3d still lists the cluster
+  const { runner } = fakeRunner('cluster-delete');
+  const stuck = await quietly(() => rollBack(steps, { runner, secrets: {}, redactions: {}, observeContainers: async () => ({ cluster: 'running', registry: false }) }));
+  expect(stuck.failures).toEqual([expect.stringContaining('delete k3d cluster mlflow-harness')]);
+  expect(stuck.remaining).toEqual(['cluster mlflow-harness']);
+  expect(stuck.summary).toContain('NOT deleted: cluster mlflow-harness');
+  expect(stuck.summary).toContain('`k3d cluster delete mlflow-harness`');
+  expect(stuck.summary).toContain('deleted: registry mlflow-harness-registry');
+  expect(stuck.summary).not.toContain('were deleted');
+  // the registry delete failed only because the cluster delete took it along: k3d lists neither, so both are gone
+  const along = await quietly(() => rollBack(steps, { runner: fakeRunner('registry-delete').runner, secrets: {}, redactions: {}, observeContainers: async () => ({ cluster: 'absent', registry: false }) }));
+  expect(along.remaining).toEqual([]);
+  expect(along.summary).toBe('the k3d cluster mlflow-harness and registry mlflow-harness-registry were deleted (k3d lists neither)');
+  // nobody can ask k3d: nothing is claimed
+  const blind = await quietly(() => rollBack(steps, { runner: fakeRunner().runner, secrets: {}, redactions: {}, observeContainers: async () => { throw new Error('k3d: command not found'); } }));
+  expect(blind.unconfirmed).toContain('k3d: command not found');
+  expect(blind.summary).toContain('could not be confirmed');
+});
+
+test('on reuse, steps that make no object are observed by their effect: a dropped database, bucket or changed realm is applied again', async () => {
+  const { desc, opts } = setup();
+  const full = planProvision(desc, opts);
+  for (const id of ['databases', 'bucket', 'realm']) expect(stepOf(full, id).creates, id).toBeTruthy();
+  const after = stateAfter(full);
+  expect(planProvision(desc, opts, after).filter((s) => s.digest)).toEqual([]);
+  // the observer did not find the databases (dropped since): the recorded digest alone does not satisfy the step
+  const dropped = { ...after, present: after.present.filter((k) => k !== 'effect:databases') };
+  expect(ids(planProvision(desc, opts, dropped).filter((s) => s.digest))).toEqual(['databases']);
+  const realmChanged = { ...after, present: after.present.filter((k) => !k.startsWith('realm:')) };
+  expect(ids(planProvision(desc, opts, realmChanged).filter((s) => s.digest))).toEqual(['realm']);
+
+  // the probes: every expected line of the probe's output, or no drift of the realm
+  const databases = stepOf(full, 'databases');
+  expect(databases.effect!.expect).toEqual(['database mlflow', 'database mlflow_auth', 'database keycloak', 'role mlflow']);
+  const run = (stdout: string, exitCode = 0) => ({ run: async () => ({ exitCode, stdout }) });
+  await quietly(async () => {
+    expect(await effectPresent(databases, {}, run('database mlflow\ndatabase mlflow_auth\ndatabase keycloak\nrole mlflow\n'))).toBe(true);
+    expect(await effectPresent(databases, {}, run('database mlflow_auth\ndatabase keycloak\nrole mlflow\n'))).toBe(false);
+    expect(await effectPresent(databases, {}, run('', 1))).toBe(false);
+    expect(await effectPresent(stepOf(full, 'bucket'), {}, run('bucket mlflow\n'))).toBe(true);
+    expect(await effectPresent(stepOf(full, 'bucket'), {}, run('', 1))).toBe(false);
+    const realm = stepOf(full, 'realm');
+    expect(await effectPresent(realm, {}, { run: async () => ({ exitCode: 0, stdout: '' }), realmDrift: async () => [] })).toBe(true);
+    expect(await effectPresent(realm, {}, { run: async () => ({ exitCode: 0, stdout: '' }), realmDrift: async () => ['client mlflow redirect URIs are https://x/callback'] })).toBe(false);
+    expect(await effectPresent(realm, {}, { run: async () => ({ exitCode: 0, stdout: '' }) })).toBe(false);
+  });
 });

@@ -71,3 +71,17 @@ test('a user\'s fault file with an unknown group is reported in one line and the
     expect.stringMatching(/No control "no-such-control" — known: /),
   ]);
 });
+
+test('every symptom names what it fails with: a refused login its message, a failing client or request its output or the server\'s log', () => {
+  for (const f of listYaml('scenarios')) {
+    const s = loadYaml(f, Scenario);
+    const logNamed = s.spec.symptom.some((e) => 'log' in e && !!e.log.contains);
+    for (const e of s.spec.symptom) {
+      const where = `${s.metadata.name}: ${JSON.stringify(e)}`;
+      if ('python' in e && !e.python.succeeds) expect(!!e.python.outputContains || logNamed, where).toBe(true);
+      if ('python' in e && !e.python.succeeds && s.metadata.name.startsWith('object-store')) expect(logNamed, `${where}: the object store's error in MLflow's log`).toBe(true);
+      if ('http' in e && (e.http.status ?? 200) >= 400) expect(!!e.http.bodyContains || logNamed, where).toBe(true);
+      if ('login' in e && !e.login.loggedIn) expect(!!e.login.errors?.length || !!e.login.keycloakPageContains, where).toBe(true);
+    }
+  }
+});

@@ -29,11 +29,13 @@ test('the slow fault lets a busy process run only its share of the time, and ful
       end();
     }
     const after = await cpuOver(busy.pid!, 1000);
-    // on a loaded 2-core machine the free process gets less than a core; the slowed one at most its 20 %
-    expect(free).toBeGreaterThan(0.5);
+    // on a loaded 2-core machine the free process may get well under a core: what counts is that the slowed
+    // second gets at most about its 20 %, far less than the same process before and after
+    expect(free).toBeGreaterThan(0.25);
     expect(slowed).toBeLessThan(0.35);
     expect(slowed).toBeLessThan(free / 2);
-    expect(after).toBeGreaterThan(0.5);
+    expect(after).toBeGreaterThan(slowed * 2);
+    expect(after).toBeGreaterThan(0.25);
   } finally {
     busy.kill('SIGKILL');
   }

@@ -12,8 +12,8 @@ export const NAME = 'proxy';
 /**
  * Caddy in front of MLflow and Keycloak. For MLflow it sets the headers buun-stack's Traefik middleware
  * sets (X-Forwarded-Proto https, X-Forwarded-Host <host>, X-Forwarded-Port <port>); Keycloak gets the same.
- * A fault may change or remove them (Caddy would otherwise add its own X-Forwarded-Proto/Host) or serve a
- * broken certificate.
+ * A fault may change or remove them (Caddy would otherwise add its own X-Forwarded-Proto/Host), serve a
+ * broken certificate, or refuse some MLflow requests itself.
  */
 export function caddyfile(ctx: LocalContext, cert: { cert: string; key: string } = ctx.tls): string {
   const { desc, ports } = ctx;
@@ -21,10 +21,14 @@ export function caddyfile(ctx: LocalContext, cert: { cert: string; key: string }
   const headers = (host: string) => Object.entries({ Proto: desc.edge.forwardedHeaders.proto, Host: desc.edge.forwardedHeaders.host, Port: desc.edge.forwardedHeaders.port })
     .map(([name, value]) => (value === null ? `\t\theader_up -X-Forwarded-${name}` : `\t\theader_up X-Forwarded-${name} ${value.replaceAll('{host}', host).replaceAll('{port}', String(port))}`))
     .join('\n');
+  // a fault may break MLflow routes at the edge: the proxy answers them itself (`respond` runs before `reverse_proxy`)
+  const blocked = (host: string) => (host === desc.hosts.mlflow ? desc.edge.blocked ?? [] : [])
+    .map((b, i) => `\t@blocked${i} {\n\t\tmethod ${b.methods.join(' ')}\n\t\tpath_regexp \`${b.path}\`\n\t}\n\trespond @blocked${i} "refused by the proxy (harness fault)" ${b.status}\n`)
+    .join('');
   const site = (host: string, upstream: number) => `https://${host}:${port} {
 	bind 127.0.0.1 [::1]
 	tls ${cert.cert} ${cert.key}
-	reverse_proxy 127.0.0.1:${upstream} {
+${blocked(host)}	reverse_proxy 127.0.0.1:${upstream} {
 ${headers(host)}
 	}
 	log {

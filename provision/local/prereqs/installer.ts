@@ -22,6 +22,11 @@ export interface Installer {
    * unless the requirements need another version. `constraints`: a file no package may move out of.
    */
   install(dir: string, requirements: string[], asOf: string, constraints?: string, what?: string): Promise<void>;
+  /**
+   * The same install without throwing: the installer's reason in one line when it fails, undefined when it works.
+   * `dryRun`: resolve against what the venv holds and change nothing.
+   */
+  attempt(dir: string, requirements: string[], asOf: string, opts?: { dryRun?: boolean }): Promise<string | undefined>;
   /** Makes the venv hold exactly the lock's packages. */
   sync(dir: string, lock: string): Promise<void>;
   /** `name==version` of every package in the venv. */
@@ -93,6 +98,10 @@ function uvInstaller(uv: string, cache: string): Installer {
       const r = await run(['pip', 'install', '--python', venvPython(dir), '--exclude-newer', asOf, ...(constraints ? ['-c', constraints] : []), ...requirements]);
       if (r.exitCode !== 0) failed(`Installing ${what} as of ${asOf}`, r.all ?? '', asOf);
     },
+    async attempt(dir, requirements, asOf, opts = {}) {
+      const r = await run(['pip', 'install', '--python', venvPython(dir), '--exclude-newer', asOf, ...(opts.dryRun ? ['--dry-run'] : []), ...requirements]);
+      return r.exitCode === 0 ? undefined : installFailure(r.all ?? '', asOf);
+    },
     async sync(dir, lock) {
       const r = await run(['pip', 'sync', '--python', venvPython(dir), lock]);
       if (r.exitCode !== 0) failed(`Installing the lock ${lock}`, r.all ?? '');
@@ -119,6 +128,10 @@ function pipInstaller(): Installer {
     async install(dir, requirements, asOf, constraints, what = requirements.join(' ')) {
       const r = await pip(dir, ['install', '-q', '--uploaded-prior-to', asOf, ...(constraints ? ['-c', constraints] : []), ...requirements]);
       if (r.exitCode !== 0) failed(`Installing ${what} as of ${asOf}`, r.all ?? '', asOf);
+    },
+    async attempt(dir, requirements, asOf, opts = {}) {
+      const r = await pip(dir, ['install', '-q', '--uploaded-prior-to', asOf, ...(opts.dryRun ? ['--dry-run'] : []), ...requirements]);
+      return r.exitCode === 0 ? undefined : installFailure(r.all ?? '', asOf);
     },
     async sync(dir, lock) {
       const r = await pip(dir, ['install', '-q', '--no-deps', '-r', lock]);

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { HarnessError } from '../../errors.ts';
+import { compareVersions, validVersion } from '../../versions/pep440.ts';
 
 export interface PythonInterpreter {
   path: string;
@@ -15,7 +16,13 @@ async function versionOf(path: string): Promise<string | undefined> {
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }
 
-const patch = (v: string) => Number(v.split('.')[2] ?? 0);
+/** Newest first, in PEP 440 order (`3.13.1` before `3.13.0` before `3.13.0rc2`); names that are no version last. */
+function newestFirst(a: string, b: string): number {
+  const va = validVersion(a);
+  const vb = validVersion(b);
+  if (va && vb) return compareVersions(b, a);
+  return Number(vb) - Number(va);
+}
 
 /** `python3.X` candidates: on PATH, pyenv's versions, the usual system folders. */
 function candidates(minor: string): string[] {
@@ -24,7 +31,7 @@ function candidates(minor: string): string[] {
   const pyenv = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv');
   const versions = join(pyenv, 'versions');
   if (existsSync(versions)) {
-    const found = readdirSync(versions).filter((v) => v === minor || v.startsWith(`${minor}.`)).sort((a, b) => patch(b) - patch(a));
+    const found = readdirSync(versions).filter((v) => v === minor || v.startsWith(`${minor}.`)).sort(newestFirst);
     for (const v of found) out.push(join(versions, v, 'bin', `python${minor}`));
   }
   out.push(`/usr/bin/python${minor}`, `/usr/local/bin/python${minor}`);

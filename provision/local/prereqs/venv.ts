@@ -28,9 +28,9 @@ export function installPlan(set: PinSet) {
   };
 }
 
-/** The lock of a pin set on a Python minor, kept in the repository. */
+/** The lock of a pin set on a Python minor, kept in the repository (`latest`'s: in its folder under the cache). */
 export function lockFile(set: PinSet): string {
-  return join(locksDir, `mlflow-${set.pins.mlflow}+oidc-${set.pins.mlflowOidcAuth}+py${set.python}.txt`);
+  return join(set.lockDir ?? locksDir, `mlflow-${set.pins.mlflow}+oidc-${set.pins.mlflowOidcAuth}+py${set.python}.txt`);
 }
 
 const hash = (...parts: string[]) => {
@@ -82,7 +82,8 @@ export function lockPackages(text: string): Map<string, string> {
 }
 
 /**
- * Resolves the pin set as its image was built, in a scratch venv: the base image's requirements as of
+ * Resolves the pin set as its image was built, in the venv `scratch` (which then holds exactly the lock; it is
+ * removed when the resolution fails): the base image's requirements as of
  * `baseBuiltOn`, then the Dockerfile's line as of `builtOn` (keeping the base's versions wherever they satisfy
  * it), then the client's extras constrained to the image. Returns the lock's text.
  */
@@ -116,57 +117,57 @@ async function resolveLock(set: PinSet, python: { path: string; version: string 
       ...client,
       '',
     ].join('\n');
-  } finally {
+  } catch (e) {
     rmSync(scratch, { recursive: true, force: true });
+    throw e;
+  } finally {
+    rmSync(join(scratch, 'image-freeze.txt'), { force: true });
   }
 }
 
-/**
- * The lock of the pin set, resolved (and written next to the others) when there is none, or when it was made
- * for other requirements or other dates — which the harness says in one line.
- */
-export async function ensureLock(cache: string, set: PinSet, python: { path: string; version: string }, tool: Installer): Promise<string> {
-  const lock = lockFile(set);
-  if (existsSync(lock)) {
-    const why = staleLock(set, readLockHeader(readFileSync(lock, 'utf8')));
-    if (!why) return lock;
-    info(`The lock ${lock} is stale (${why}): resolving it again.`);
-  }
-  const scratch = join(cache, 'venv', `.resolve-${process.pid}`);
-  const text = await step(`resolve pin set ${set.name} as built (base image as of ${set.dates.baseBuiltOn}, image as of ${set.dates.builtOn}; ${tool.name})`,
-    () => resolveLock(set, python, tool, scratch));
-  mkdirSync(locksDir, { recursive: true });
-  writeFileSync(lock, text);
-  info(`  wrote the lock ${lock} (commit it to make this pin set reproducible)`);
-  return lock;
+/** Why the pin set's lock cannot be used as it is (missing, or stale with the reason), or undefined when it can. */
+function lockProblem(set: PinSet, lock: string): string | undefined {
+  if (!existsSync(lock)) return 'missing';
+  return staleLock(set, readLockHeader(readFileSync(lock, 'utf8')));
 }
 
 /**
- * The venv the local MLflow server (and the suite's Python client) runs from: exactly the pin set's lock,
- * built once per lock and Python under the cache. Returns the venv folder.
+ * The venv the local MLflow server (and the suite's Python client) runs from: exactly the pin set's lock, built
+ * once per Python, requirements and build dates under the cache. Without a usable lock (none, or one made for
+ * other requirements or dates — said in one line) the pin set is resolved as its image was built right in that
+ * venv, and the lock is written from it. Returns the venv folder.
  */
 export async function ensureVenv(cache: string, set: PinSet): Promise<string> {
   const python = await findPython(set.python, `pin set ${set.name} (base image ${set.pins.baseImage}: ${set.pythonSource})`);
-  const tool = await installer(cache, python.path);
-  const lock = await ensureLock(cache, set, python, tool);
-  const lockHash = hash(readFileSync(lock, 'utf8'));
-  const dir = join(cache, 'venv', `mlflow-${set.pins.mlflow}-oidc-${set.pins.mlflowOidcAuth}-py${python.version}-${hash(python.version, lockHash)}`);
+  const lock = lockFile(set);
+  const dir = join(cache, 'venv', `mlflow-${set.pins.mlflow}-oidc-${set.pins.mlflowOidcAuth}-py${python.version}-${hash(python.version, requirementsKey(set), set.dates.baseBuiltOn, set.dates.builtOn)}`);
   const marker = join(dir, '.complete');
-  if (existsSync(marker) && readFileSync(marker, 'utf8').split('\n')[0] === lockHash) return dir;
+  const problem = lockProblem(set, lock);
+  if (!problem && existsSync(marker) && readFileSync(marker, 'utf8').split('\n')[0] === hash(readFileSync(lock, 'utf8'))) return dir;
 
-  await step(`Python ${python.version} venv for pin set ${set.name} from ${lock.split('/').pop()} (${tool.name})`, async () => {
-    // Scripts in a venv hold its absolute path, so it is built in place and marked complete at the end.
-    rmSync(dir, { recursive: true, force: true });
-    try {
-      await tool.venv(python.path, dir);
-      await tool.sync(dir, lock);
-      writeFileSync(versionsFile(dir), `${JSON.stringify(await readVersions(dir), null, 2)}\n`);
-    } catch (e) {
-      rmSync(dir, { recursive: true, force: true });
-      throw e;
-    }
-    writeFileSync(marker, `${lockHash}\n${lock}\n`);
-  });
+  const tool = await installer(cache, python.path);
+  // Scripts in a venv hold its absolute path, so it is built in place and marked complete at the end.
+  rmSync(dir, { recursive: true, force: true });
+  if (problem) {
+    if (problem !== 'missing') info(`The lock ${lock} is stale (${problem}): resolving it again.`);
+    const text = await step(`resolve pin set ${set.name} as built (base image as of ${set.dates.baseBuiltOn}, image as of ${set.dates.builtOn}; ${tool.name}) into its venv`,
+      () => resolveLock(set, python, tool, dir));
+    mkdirSync(dirname(lock), { recursive: true });
+    writeFileSync(lock, text);
+    info(`  wrote the lock ${lock} ${set.lockDir ? `(${set.name} is resolved at run time: its lock stays in the cache, not in the repository)` : '(commit it to make this pin set reproducible)'}`);
+  } else {
+    await step(`Python ${python.version} venv for pin set ${set.name} from ${lock.split('/').pop()} (${tool.name})`, async () => {
+      try {
+        await tool.venv(python.path, dir);
+        await tool.sync(dir, lock);
+      } catch (e) {
+        rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+    });
+  }
+  writeFileSync(versionsFile(dir), `${JSON.stringify(await readVersions(dir), null, 2)}\n`);
+  writeFileSync(marker, `${hash(readFileSync(lock, 'utf8'))}\n${lock}\n`);
   return dir;
 }
 
