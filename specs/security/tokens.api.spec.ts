@@ -109,7 +109,7 @@ test.describe('token attacks', () => {
 
   test('[C23] realm-signed tokens that must not work: another realm, another client (aud/azp), nbf in the future', async () => {
     const viaBearer = ['other-realm', 'other-client', 'nbf-future'];
-    skipWithout(viaBearer, 'creates a realm and clients');
+    skipWithout(viaBearer, 'makes clients of its own and a user in another realm');
     const admin = persona(target, 'admin');
     const password = passwordOf(target, admin);
     const genuine = (await mlflowClientToken(target, admin.username, password)).access_token;
