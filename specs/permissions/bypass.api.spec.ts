@@ -3,7 +3,7 @@ import { test, expect } from '../support/fixtures.ts';
 import { expectJson } from '../support/mlflow-api.ts';
 import { loadTarget, persona } from '../support/target.ts';
 import { API, grant, Workspace } from '../support/permissions.ts';
-import { recordShape } from '../support/security.ts';
+import { expectDeclaredShapesTried, recordShape } from '../support/security.ts';
 import { loadLeaks, routeVerdict } from '../../conformance/permissions.ts';
 import { experimentProbes, forMlflow, modelProbes, type ExperimentRefs, type ModelRefs } from './probes.ts';
 import { runAudit, type BaseResult, type ShapeRun } from './audit-runner.ts';
@@ -34,6 +34,7 @@ function record({ base, shapes, timing }: { base: BaseResult[]; shapes: ShapeRun
     if (b.outcome === 'leaked') test.info().annotations.push({ type: 'observation', description: `leak (${verdict}): ${b.route} — ${b.evidence}` });
     expect.soft(verdict, `${message ?? b.route}: ${b.evidence}`).not.toBe('failed');
   }
+  expectDeclaredShapesTried(target, new Set(base.map((b) => b.route)), new Set(shapes.map((s) => `${s.route} ${s.variant}`)));
   for (const s of shapes) {
     const inherited = leakOf.get(s.route)?.verdict === 'declared' ? `the route's own shape leaks (declared in specs/permissions/leaks.yaml)` : undefined;
     recordShape(target, { route: s.route, variant: s.variant, outcome: s.outcome, evidence: s.evidence }, inherited);

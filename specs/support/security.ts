@@ -1,5 +1,5 @@
 import { expect, test, type APIResponse } from '@playwright/test';
-import { attackDeclaration, loadDeclarations, shapeDeclaration, verdictOf } from '../../conformance/security/declarations.ts';
+import { attackDeclaration, declaredFor, loadDeclarations, shapeDeclaration, verdictOf } from '../../conformance/security/declarations.ts';
 import type { Answer, Outcome, RefusalShape } from '../../conformance/security/outcomes.ts';
 import type { TargetDescriptor } from '../../provision/targets/descriptor.ts';
 import { pluginOf } from './plugin.ts';
@@ -42,6 +42,20 @@ export function recordShape(target: TargetDescriptor, r: ShapeResult, inherited?
   test.info().annotations.push({ type: 'security-shape', description: JSON.stringify({ ...r, verdict, ...(decl ? { declared: decl.advisory ?? decl.description } : inherited && r.outcome === 'accepted' ? { declared: inherited } : {}) }) });
   if (r.outcome === 'accepted' && verdict !== 'declared') test.info().annotations.push({ type: 'observation', description: `${r.route} as ${r.variant} gets through: ${r.evidence}` });
   expect.soft(verdict, `${message ?? ''} — ${r.evidence}`).not.toBe('failed');
+}
+
+/**
+ * A shape declared for these pins on a route this check probes, but never sent (the variant does not apply to the
+ * route, or the audit no longer sends it): a stale declaration, which fails.
+ */
+export function expectDeclaredShapesTried(target: TargetDescriptor, routes: Set<string>, tried: Set<string>): void {
+  for (const d of declarations.shapes.filter((x) => declaredFor(x, target.pins))) {
+    for (const route of d.route.filter((r) => routes.has(r))) {
+      for (const variant of d.variant) {
+        expect.soft(tried.has(`${route} ${variant}`), `specs/security/declared.yaml declares ${route} as ${variant}, which the audit does not send: remove it`).toBe(true);
+      }
+    }
+  }
 }
 
 /** How the generation under test refuses a request without valid credentials. */
