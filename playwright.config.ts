@@ -27,6 +27,7 @@ export default defineConfig({
     ['junit', { outputFile: `${reportDir}/junit.xml` }],
     ['./conformance/reporter.ts', { outputDir: reportDir }],
     ['./conformance/permissions-reporter.ts', { outputDir: reportDir }],
+    ['./conformance/security-reporter.ts', { outputDir: reportDir }],
     ['./conformance/timings-reporter.ts', { outputDir: reportDir }],
     // a shard of a sharded run (`npm test -- --shard=i/n`) also keeps Playwright's blob report for `merge-reports`
     ...(process.env.HARNESS_BLOB_FILE ? [['blob', { outputFile: process.env.HARNESS_BLOB_FILE }] as const] : []),

@@ -135,7 +135,11 @@ export function caseVerdict(c: Pick<MatrixCase, 'documented' | 'expected' | 'dec
 // ---------------------------------------------------------------------------------------------------------
 // Bypass audit
 
-export type RouteOutcome = 'denied' | 'filtered' | 'leaked';
+/**
+ * `denied` (401/403) · `filtered` (answered without the data, nothing changed) · `leaked` (the data seen, or the owner
+ * reads the change) · `broken` (the owner's own request failed: nothing proven) · `error` (any other answer).
+ */
+export type RouteOutcome = 'denied' | 'filtered' | 'leaked' | 'broken' | 'error';
 
 const Leak = z.object({
   route: z.string(),
@@ -158,6 +162,8 @@ export type RouteVerdict = 'passed' | 'failed' | 'declared';
  */
 export function routeVerdict(route: string, outcome: RouteOutcome, leaks: Leak[], pluginVersion: string): { verdict: RouteVerdict; message?: string } {
   const decl = leaks.find((l) => l.route === route && inRange(pluginVersion, l.plugin.trim()));
+  if (outcome === 'broken') return { verdict: 'failed', message: `${route}: the probe's positive control failed (the owner's own request), so its outcome proves nothing — has the route changed?` };
+  if (outcome === 'error') return { verdict: 'failed', message: `${route}: answered neither a refusal (401/403) nor without the data while the owner's request works` };
   if (outcome === 'leaked') {
     return decl ? { verdict: 'declared' } : { verdict: 'failed', message: `undeclared leak on ${route}: declare it in specs/permissions/leaks.yaml for mlflow-oidc-auth ${pluginVersion}` };
   }
@@ -217,6 +223,8 @@ export function buildReport(pins: unknown, cases: ReportCase[], routes: ReportRo
       denied: routes.filter((r) => r.outcome === 'denied').length,
       filtered: routes.filter((r) => r.outcome === 'filtered').length,
       leaked: routes.filter((r) => r.outcome === 'leaked').length,
+      broken: routes.filter((r) => r.outcome === 'broken').length,
+      error: routes.filter((r) => r.outcome === 'error').length,
     },
     cases: sorted,
     routes: [...routes].sort((a, b) => a.route.localeCompare(b.route)),

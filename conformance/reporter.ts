@@ -10,6 +10,8 @@ import { checkId, isGap, judgeClaim, notApplicable, VERDICTS, type CheckRecord, 
 
 /** Claims whose checks include the permission matrix (their report rows link to reports/permissions.html). */
 const PERMISSION_CLAIMS = ['C14', 'C15', 'C16'];
+/** Claims whose checks include the adversarial security checks (their rows link to reports/security.html). */
+const SECURITY_CLAIMS = ['C10', 'C11', 'C16', 'C19', 'C23'];
 
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 /** At most 2,000 characters of an error: its start (the assertion) and its end (a client's final exception). */
@@ -123,6 +125,7 @@ export default class ConformanceReporter implements Reporter {
     const pins = this.pins as { mlflowOidcAuth?: string; mlflow?: string } | undefined;
     const ctx = { target: this.target, pins, fullRun: this.scope.whole, differences, gaps: gapsFor(loadGaps(), pins, this.target) };
     const permissionPage = tests.some((t) => t.results.some((r) => r.annotations.some((a) => a.type === 'permission-case' || a.type === 'permission-route')));
+    const securityPage = tests.some((t) => t.results.some((r) => r.annotations.some((a) => a.type.startsWith('security-'))));
     const claims: ClaimReport[] = CLAIMS.map((claim) => {
       const list = checks.get(claim.id) ?? [];
       const j = judgeClaim(claim, list, ctx);
@@ -131,7 +134,10 @@ export default class ConformanceReporter implements Reporter {
         text: claim.text,
         targets: claim.targets,
         ...j,
-        links: permissionPage && PERMISSION_CLAIMS.includes(claim.id) ? [{ title: 'permission matrix and bypass audit', href: 'permissions.html', data: 'permissions.json' }] : [],
+        links: [
+          ...(permissionPage && PERMISSION_CLAIMS.includes(claim.id) ? [{ title: 'permission matrix and bypass audit', href: 'permissions.html', data: 'permissions.json' }] : []),
+          ...(securityPage && SECURITY_CLAIMS.includes(claim.id) ? [{ title: 'security checks (token attacks, request shapes, routes)', href: 'security.html', data: 'security.json' }] : []),
+        ],
         differences: j.observed.map((id) => differences.get(id)).filter((d): d is Difference => !!d),
         checks: list,
       };

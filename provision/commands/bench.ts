@@ -12,6 +12,16 @@ import { appendHistory, compareRuns, projectTimes, readHistory } from '../bench/
 /** The targets of the issue that asked for the bench (seconds, and provision/slowest component). */
 const TARGETS = { npmTestSeconds: 90, suiteSeconds: 45, overheadRatio: 1.3 };
 
+/** The adversarial security checks' own durations, from reports/security.json (null when they did not run). */
+function securityChecks(): { seconds: number; checks: { title: string; seconds: number }[] } | null {
+  try {
+    const r = JSON.parse(readFileSync(join(reportsDir, 'security.json'), 'utf8')) as { summary: { checkSeconds: number }; checks: { title: string; seconds: number }[] };
+    return { seconds: r.summary.checkSeconds, checks: r.checks.map((c) => ({ title: c.title, seconds: c.seconds })) };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * `npm run bench`: one `npm test` from no stack up (caches warm), measured; writes reports/bench.json with each
  * component's ready time, provision, suite and teardown seconds, the whole run, and the overhead ratio
@@ -42,6 +52,7 @@ export async function bench(argv: string[]): Promise<number> {
     npmTestSeconds,
     overheadRatio,
     npmTestExit: r.exitCode,
+    securityChecks: securityChecks(),
     targets: TARGETS,
     met: {
       npmTestSeconds: npmTestSeconds <= TARGETS.npmTestSeconds,

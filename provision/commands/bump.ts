@@ -8,6 +8,7 @@ import { lockFile, lockPackages, VERSION_PACKAGES } from '../local/prereqs/venv.
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { diffReports, exitCodeOf } from '../bump/diff.ts';
+import { addSecurityToReports, securityDiff, securityLines } from '../bump/security-diff.ts';
 import { describePinSet, loadPinSet } from '../config/pin-sets.ts';
 import { HarnessError } from '../errors.ts';
 import { projectRoot, reportsDir } from '../paths.ts';
@@ -76,7 +77,11 @@ export async function bump(args: string[]): Promise<number> {
     const keys = VERSION_PACKAGES.map(([, dist]) => dist);
     report.packages = diffPackages(lockPackages(readFileSync(lockA!, 'utf8')), lockPackages(readFileSync(lockB!, 'utf8')), keys);
   }
+  // security first: the attacks and leak routes that open or close
+  const security = securityDiff(dirs[0]!, dirs[1]!);
+  for (const line of securityLines(security)) info(line);
   writeDiff(report, 'bump', `What the bump ${from} → ${to} changed`);
+  addSecurityToReports(reportsDir, 'bump', security);
   // the UI checks' screenshots, before and after, for the steps whose check status or page changed
   rmSync(join(reportsDir, 'bump', 'ui-diff'), { recursive: true, force: true });
   const pairs = screenshotPairs(dirs[0]!, dirs[1]!, join(reportsDir, 'bump', 'ui-diff'));

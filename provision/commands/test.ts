@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { scanOutputs, stackSecrets, type Leak, type Unsearched } from '../secret-scan.ts';
 import { provisionLocal, teardownLocal } from '../local/target.ts';
 import { HarnessError } from '../errors.ts';
+import { checkSecurityDeclarations } from '../../conformance/security/declarations.ts';
 import { projectRoot, stateDir } from '../paths.ts';
 import { readDescriptor } from '../targets/descriptor.ts';
 import { info, step } from '../progress.ts';
@@ -21,6 +22,7 @@ import { writeReportIndex } from '../report-index.ts';
  * A stack brought up by `npm run provision` stays up. Extra arguments go to `playwright test`.
  */
 export async function test(argv: string[]): Promise<number> {
+  await requireValidDeclarations();
   // validated before anything starts: a malformed --shard fails in one line
   const { shard, rest: args } = takeShard(argv);
   const target = selectedTarget();
@@ -119,6 +121,12 @@ async function runPlaywright(args: string[], caCertPath: string | undefined, sta
   return { code: r.exitCode ?? 1, output: `${String(r.stdout)}\n${String(r.stderr)}` };
 }
 
+/** The security declarations (specs/security/*.yaml) parse: a mistake stops the run before anything starts. */
+async function requireValidDeclarations(): Promise<void> {
+  const problem = await checkSecurityDeclarations();
+  if (problem) throw new HarnessError(problem, 'fix the declaration and run again');
+}
+
 /**
  * One shard of a sharded run: its part of the parallel projects (setup in full), then — on the last shard, when
  * that passed — realm, cluster and lifecycle. Each phase writes its reports under <reports>/phase-<k>/ and a blob
@@ -160,6 +168,7 @@ function updateShardRecord(dir: string, change: { exitCode: number; seconds: Rec
 
 /** Runs the specs against the stack that is up, without provisioning or teardown. */
 export async function specs(args: string[]): Promise<number> {
+  await requireValidDeclarations();
   const descriptor = readDescriptor(stateDir());
   if (!descriptor) throw new HarnessError('No stack is up', 'run `npm run provision` first (or `npm test`, which provisions)');
   const started = Date.now();
