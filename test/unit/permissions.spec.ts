@@ -79,13 +79,13 @@ test('the shipped matrix and leak declarations are valid and the matrix has more
   expect(loadLeaks().length).toBeGreaterThan(0);
 });
 
-test('the shipped declarations per plugin generation: 18 prompt-regex cells on 5.x and 7.x, none on 11.x; leaks 30 / 17 / 0', () => {
+test('the shipped declarations per plugin generation: 18 prompt-regex cells on 5.x and 7.x, none on 11.x; leaks 29 / 17 / 0', () => {
   const declared = (v: string) => expandMatrix(loadMatrix(), v).flatMap((c) => c.cases).filter((c) => c.declared).length;
   expect([declared('5.6.1'), declared('7.3.1'), declared('11.0.2')]).toEqual([18, 18, 0]);
   const leaks = loadLeaks();
   const routes = [...new Set(leaks.map((l) => l.route))];
   const count = (v: string) => routes.filter((r) => routeVerdict(r, 'leaked', leaks, v).verdict === 'declared').length;
-  expect([count('5.6.1'), count('7.3.1'), count('11.0.2')]).toEqual([30, 17, 0]);
+  expect([count('5.6.1'), count('7.3.1'), count('11.0.2')]).toEqual([29, 17, 0]);
   // every declared leak names the data seen
   expect(leaks.every((l) => l.data.length > 0 && l.route.length > 0)).toBe(true);
 });
