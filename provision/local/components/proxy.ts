@@ -10,6 +10,14 @@ import { spawnDetached, waitReady } from '../process.ts';
 export const NAME = 'proxy';
 
 /**
+ * How long the proxy keeps an idle upstream connection. uvicorn closes an idle keep-alive connection after 5 s
+ * (its default); a proxy that keeps it longer sometimes sends a request down a connection the server is closing at
+ * that moment and answers 502 (seen once on a DELETE in the permission matrix). Below the server's timeout, the
+ * proxy always closes first.
+ */
+export const UPSTREAM_KEEPALIVE = '2s';
+
+/**
  * Caddy in front of MLflow and Keycloak. For MLflow it sets the headers buun-stack's Traefik middleware
  * sets (X-Forwarded-Proto https, X-Forwarded-Host <host>, X-Forwarded-Port <port>); Keycloak gets the same.
  * A fault may change or remove them (Caddy would otherwise add its own X-Forwarded-Proto/Host), serve a
@@ -30,6 +38,9 @@ export function caddyfile(ctx: LocalContext, cert: { cert: string; key: string }
 	tls ${cert.cert} ${cert.key}
 ${blocked(host)}	reverse_proxy 127.0.0.1:${upstream} {
 ${headers(host)}
+		transport http {
+			keepalive ${UPSTREAM_KEEPALIVE}
+		}
 	}
 	log {
 		output stdout
