@@ -11,6 +11,8 @@ export interface BenchLine {
   /** Wall seconds of each Playwright project (its first check's start to its last check's end). */
   projects: Record<string, number>;
   slowest: { project: string; title: string; seconds: number }[];
+  /** core-seconds per process group and the wall-time floor they set (provision/bench/cpu.ts); absent before it was measured */
+  cpu?: { groups: Record<string, number>; floorSeconds: number; boundBy: string };
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -48,7 +50,10 @@ export function readHistory(file: string): BenchLine[] {
  */
 export function compareRuns(before: BenchLine, after: BenchLine, min = 1): string[] {
   const rows: { what: string; a: number; b: number }[] = [];
-  for (const [group, a, b] of [['phase', before.phases, after.phases], ['component', before.components, after.components], ['project', before.projects, after.projects]] as const) {
+  const groups: [string, Record<string, number>, Record<string, number>][] = [['phase', before.phases, after.phases], ['component', before.components, after.components], ['project', before.projects, after.projects]];
+  // CPU (core-seconds) only when both runs measured it
+  if (before.cpu && after.cpu) groups.push(['cpu core-s', before.cpu.groups, after.cpu.groups]);
+  for (const [group, a, b] of groups) {
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) rows.push({ what: `${group} ${k}`, a: a[k] ?? 0, b: b[k] ?? 0 });
   }
   const moved = rows.filter((r) => Math.abs(r.b - r.a) >= min).sort((x, y) => Math.abs(y.b - y.a) - Math.abs(x.b - x.a));

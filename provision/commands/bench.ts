@@ -8,6 +8,7 @@ import { info, seconds, step } from '../progress.ts';
 import type { Timings } from './test.ts';
 import type { CheckTiming } from '../../conformance/timings-reporter.ts';
 import { appendHistory, compareRuns, projectTimes, readHistory } from '../bench/history.ts';
+import { startCpuSampler } from '../bench/cpu.ts';
 
 /** The targets of the issue that asked for the bench (seconds, and provision/slowest component). */
 const TARGETS = { npmTestSeconds: 90, suiteSeconds: 45, overheadRatio: 1.3 };
@@ -37,8 +38,10 @@ export async function bench(argv: string[]): Promise<number> {
   // an earlier run's figures must not pass for this one's (npm test writes none when provisioning fails)
   rmSync(file, { force: true });
   const started = Date.now();
+  const sampler = startCpuSampler();
   const r = await execa('npx', ['tsx', 'provision/cli.ts', 'test', ...args], { cwd: projectRoot, stdio: 'inherit', reject: false, env: { HARNESS_REPORT_DIR: reportsDir } });
   const npmTestSeconds = Math.round((Date.now() - started) / 100) / 10;
+  const cpu = sampler.stop();
   const t = readTimings(file, started);
   const slowest = Object.entries(t.components).filter(([k]) => !['realm', 'mlflow-migration', 'proxy'].includes(k)).sort((a, b) => b[1] - a[1])[0];
   const overheadRatio = slowest ? Math.round((t.provisionSeconds / slowest[1]) * 100) / 100 : null;
@@ -53,6 +56,7 @@ export async function bench(argv: string[]): Promise<number> {
     overheadRatio,
     npmTestExit: r.exitCode,
     securityChecks: securityChecks(),
+    cpu,
     targets: TARGETS,
     met: {
       npmTestSeconds: npmTestSeconds <= TARGETS.npmTestSeconds,
@@ -72,8 +76,13 @@ export async function bench(argv: string[]): Promise<number> {
     phases: { npmTest: npmTestSeconds, provision: t.provisionSeconds, suite: t.suiteSeconds, teardown: t.teardownSeconds },
     components: t.components,
     ...times,
+    ...(cpu ? { cpu: { groups: cpu.groups, floorSeconds: cpu.floorSeconds, boundBy: cpu.boundBy } } : {}),
   });
   info(`\nBench: npm test ${seconds(npmTestSeconds * 1000)} (target ${TARGETS.npmTestSeconds}s), provision ${t.provisionSeconds}s, suite ${t.suiteSeconds}s (target ${TARGETS.suiteSeconds}s), teardown ${t.teardownSeconds}s; overhead ${overheadRatio} (target ≤ ${TARGETS.overheadRatio}; slowest ${slowest?.[0]} ${slowest?.[1]}s) — reports/bench.json`);
+  if (cpu) {
+    const top = Object.entries(cpu.groups).slice(0, 4).map(([g, s]) => `${g} ${s}`).join(', ');
+    info(`CPU: ${cpu.totalCoreSeconds} core-s on ${cpu.cores} cores (${top}, …); no run of this work can be shorter than ${cpu.floorSeconds}s here (${cpu.boundBy})`);
+  }
   return r.exitCode ?? 1;
 }
 

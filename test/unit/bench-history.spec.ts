@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { appendHistory, compareRuns, projectTimes, readHistory, type BenchLine } from '../../provision/bench/history.ts';
+import { classify, cpuFloor, startCpuSampler } from '../../provision/bench/cpu.ts';
 
 test('bench history: project wall times and the slowest checks; --compare names what moved, largest first', () => {
   const t0 = 1_000_000;
@@ -25,4 +26,31 @@ test('bench history: project wall times and the slowest checks; --compare names 
   expect(out[1]).toMatch(/^ {2}phase suite\s+175 s →\s+150 s {2}\(-25 s\)$/);
   expect(out[2]).toMatch(/component keycloak\s+31 s →\s+12 s {2}\(-19 s\)/);
   expect(out.join('\n')).not.toMatch(/project api/);
+});
+
+test('bench CPU: processes are grouped by what they are; the floor is the busier of all cores and the MLflow server alone', () => {
+  const venv = '/root/.cache/mlflow-oidc-harness/venv/mlflow-3.6.0-oidc-5.6.1-py3.13.0-x/bin/python';
+  expect(classify(`${venv} ${venv.replace('python', 'mlflow')} server --host=127.0.0.1`)).toBe('mlflow server');
+  expect(classify(`${venv} -m uvicorn --host 127.0.0.1 --workers 1 mlflow_oidc_auth.app:app`)).toBe('mlflow server');
+  // the clients run from the same venv, whose path names the plugin: a client is not the server
+  expect(classify(`${venv} /work/main/fixtures/python/log_run.py exp payload`)).toBe('python client');
+  expect(classify(`${venv} /work/main/fixtures/python/route_inventory.py mlflow_oidc_auth.app:app`)).toBe('python client');
+  expect(classify('java -Dkc.home.dir=/root/.cache/mlflow-oidc-harness/keycloak/26.4.0/keycloak-26.4.0/bin/.. io.quarkus')).toBe('keycloak');
+  expect(classify('postgres: mlflow mlflow 127.0.0.1(59446) idle')).toBe('postgres');
+  expect(classify('/usr/lib/chromium/chromium --type=renderer')).toBe('chromium');
+  expect(classify('node /work/main/node_modules/.bin/playwright test')).toBe('node (runner, checks)');
+
+  // the server's own CPU bounds the run when it exceeds everything spread over the cores
+  expect(cpuFloor({ 'mlflow server': 130, keycloak: 50, chromium: 22 }, 2)).toEqual({ floorSeconds: 130, boundBy: 'the MLflow server', totalCoreSeconds: 202 });
+  expect(cpuFloor({ 'mlflow server': 100, keycloak: 60, chromium: 60 }, 2)).toEqual({ floorSeconds: 110, boundBy: 'all cores busy', totalCoreSeconds: 220 });
+
+  // a sampler measures this very process's work
+  const sampler = startCpuSampler(50);
+  const until = Date.now() + 400;
+  while (Date.now() < until) Math.sqrt(Math.random());
+  const usage = sampler.stop();
+  if (process.platform === 'linux') {
+    expect(usage!.totalCoreSeconds).toBeGreaterThan(0.1);
+    expect(usage!.groups['node (runner, checks)']).toBeGreaterThan(0.1);
+  }
 });
