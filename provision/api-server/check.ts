@@ -190,17 +190,23 @@ const isClusterScoped = (o: KubernetesObject) => CLUSTER_SCOPED.has(o.kind ?? ''
 export async function installCrds(kubeconfig: string, sources: CrdSource[]): Promise<ApiRow[]> {
   const api = new StrictApplier(kubeconfig);
   const rows: ApiRow[] = [];
+  const accepted: { src: CrdSource; crd: KubernetesObject }[] = [];
   for (const src of sources) {
     for (const crd of src.objects) {
       const r = await api.apply(crd, true);
       rows.push({ step: `crd (${src.name})`, object: describe(crd), result: r.ok ? 'accepted' : 'refused', message: r.ok ? src.source : `${r.message} (${src.source})` });
-      if (!r.ok) continue;
-      try {
-        await waitFor({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', name: crd.metadata!.name!, for: 'condition', condition: 'Established', timeoutSeconds: 30 }, () => new Kube(kubeconfig));
-      } catch (e) {
-        rows.push({ step: `crd (${src.name})`, object: describe(crd), result: 'failed', message: (e as Error).message.split('\n')[0] });
-      }
+      if (r.ok) accepted.push({ src, crd });
     }
   }
+  // all applied first, then waited for together: one by one, each wait cost a polling interval (about 50 s for 37)
+  const waits = await Promise.all(accepted.map(async ({ src, crd }) => {
+    try {
+      await waitFor({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', name: crd.metadata!.name!, for: 'condition', condition: 'Established', timeoutSeconds: 30 }, () => new Kube(kubeconfig));
+      return undefined;
+    } catch (e) {
+      return { step: `crd (${src.name})`, object: describe(crd), result: 'failed', message: (e as Error).message.split('\n')[0] } as ApiRow;
+    }
+  }));
+  rows.push(...waits.filter((w): w is ApiRow => w !== undefined));
   return rows;
 }

@@ -56,8 +56,8 @@ async function checkProfile(name: string, bins: { kubeApiserver: string; etcd: s
     const s = generateSecrets(desc);
     const secrets = { postgresSuperuser: s.postgresSuperuser, postgresMlflow: s.postgresMlflow, s3AccessKey: s.s3AccessKey, s3SecretKey: s.s3SecretKey, keycloakAdmin: s.keycloakAdmin, clientSecret: s.clientSecret, tlsKey: readFileSync(tls.key, 'utf8') };
     const kcResources = process.env.HARNESS_KEYCLOAK_K8S_RESOURCES;
-    const sources = await step('CRDs: CloudNativePG, Traefik, Keycloak operator', () => crdSources(platform, kcResources));
-    const crdRows = await installCrds(server.kubeconfig, sources);
+    const sources = await crdSources(platform, kcResources);
+    const crdRows = await step('CRDs: CloudNativePG, Traefik, Keycloak operator', () => installCrds(server.kubeconfig, sources));
     const cache = cacheDir();
     let helm: string | undefined;
     const renderRelease = async (st: PlanStep): Promise<KubernetesObject[] | { notRun: string }> => {
