@@ -47,7 +47,7 @@ export function yamlObjects(dir: string, filter: (file: string) => boolean = () 
 }
 
 /** A Go module's folder in the module cache (`go mod download`), e.g. the CRD YAML a repository ships. */
-async function goModuleDir(path: string, version: string): Promise<string> {
+export async function goModuleDir(path: string, version: string): Promise<string> {
   const r = await execa('go', ['mod', 'download', '-json', `${path}@${version}`], { reject: false });
   const info = JSON.parse(String(r.stdout) || '{}') as { Dir?: string; Error?: string };
   if (r.exitCode !== 0 || !info.Dir) throw new HarnessError(`${path}@${version} is not available from the Go module proxy: ${info.Error ?? r.stderr}`);

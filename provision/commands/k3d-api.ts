@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ensureEtcd, ensureKubeApiserver, ETCD_VERSION, KUBERNETES_VERSION } from '../api-server/build.ts';
-import { checkPlan, crdSources, installCrds, yamlObjects, type ApiRow } from '../api-server/check.ts';
+import { checkPlan, crdSources, goModuleDir, installCrds, yamlObjects, type ApiRow } from '../api-server/check.ts';
 import { startApiServer } from '../api-server/server.ts';
 import { parseManifest } from '../chart/manifest.ts';
 import { helmTemplate, prepareChart } from '../chart/render.ts';
@@ -34,6 +34,32 @@ function parseArgs(args: string[]): string[] {
   return names.length ? names : platformNames();
 }
 
+/**
+ * Charts a Go module carries, for when their Helm repository is out of reach (the Go module proxy is reachable where
+ * Helm repositories are not): MinIO's chart lives in github.com/minio/minio under helm/minio, and stayed at 5.4.0
+ * to that repository's last commit. The chart's own Chart.yaml must name the version asked for.
+ */
+export const CHARTS_IN_GO_MODULES: Record<string, { module: string; version: string; path: string }> = {
+  'minio/minio@5.4.0': { module: 'github.com/minio/minio', version: 'v0.0.0-20260212201848-7aac2a2c5b7c', path: 'helm/minio' },
+};
+
+/** The chart folder of a release from a Go module (CHARTS_IN_GO_MODULES), or why not. */
+export async function chartFromGoModule(chart: string, version: string): Promise<{ dir: string; source: string } | { notRun: string }> {
+  const m = CHARTS_IN_GO_MODULES[`${chart}@${version}`];
+  if (!m) return { notRun: 'no Go module carries it' };
+  let root: string;
+  try {
+    root = await goModuleDir(m.module, m.version);
+  } catch (e) {
+    return { notRun: (e as Error).message.split('\n')[0]! };
+  }
+  const dir = join(root, m.path);
+  const file = join(dir, 'Chart.yaml');
+  const found = existsSync(file) ? /^version:\s*"?([^"\s]+)"?\s*$/m.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
+  if (found !== version) return { notRun: `${m.module}@${m.version} ${m.path} holds chart version ${found ?? 'none'}, not ${version}` };
+  return { dir, source: `${m.module}@${m.version} ${m.path} (Go module proxy)` };
+}
+
 /** A chart folder from the cache (`<cache>/helm/charts/<name>-<version>/<name>`, as chart-parity's `helm pull` leaves it) or MLFLOW_CHART_PATH. */
 function chartDir(cache: string, chart: string, version: string, mlflowChartPath?: string): string | undefined {
   const name = chart.split('/').pop()!;
@@ -62,8 +88,12 @@ async function checkProfile(name: string, bins: { kubeApiserver: string; etcd: s
     let helm: string | undefined;
     const renderRelease = async (st: PlanStep): Promise<KubernetesObject[] | { notRun: string }> => {
       const r = st.release!;
-      const dir = chartDir(cache, r.chart, r.version, env.MLFLOW_CHART_PATH);
-      if (!dir) return { notRun: `chart ${r.chart} ${r.version} is neither in ${join(cache, 'helm', 'charts')} nor at MLFLOW_CHART_PATH, and its repository is served by no registry reached here` };
+      let dir = chartDir(cache, r.chart, r.version, env.MLFLOW_CHART_PATH);
+      if (!dir) {
+        const fromGo = await chartFromGoModule(r.chart, r.version);
+        if ('notRun' in fromGo) return { notRun: `chart ${r.chart} ${r.version} is neither in ${join(cache, 'helm', 'charts')} nor at MLFLOW_CHART_PATH, its repository is served by no registry reached here, and ${fromGo.notRun}` };
+        dir = fromGo.dir;
+      }
       helm ??= await ensureHelm(cache);
       const prepared = prepareChart(dir, r.values ?? {});
       try {

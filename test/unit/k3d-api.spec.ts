@@ -10,6 +10,7 @@ import { startApiServer, type ApiServer } from '../../provision/api-server/serve
 import { Kube } from '../../provision/k3d/kube.ts';
 import { waitFor } from '../../provision/k3d/wait.ts';
 import { cacheDir } from '../../provision/paths.ts';
+import { CHARTS_IN_GO_MODULES, chartFromGoModule } from '../../provision/commands/k3d-api.ts';
 
 const bins = { kubeApiserver: join(cacheDir(), 'kube-apiserver', KUBERNETES_VERSION, 'kube-apiserver'), etcd: join(cacheDir(), 'etcd', ETCD_VERSION, 'etcd') };
 
@@ -68,4 +69,11 @@ test.describe('against a real kube-apiserver (no kubelet)', () => {
     expect(await api.setStatus(w, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1, readyReplicas: 1 })).toEqual({ ok: true });
     await waitFor(w, () => new Kube(server.kubeconfig));
   });
+});
+
+test('a chart out of reach of Helm comes from a Go module only where one is recorded for that exact version', async () => {
+  expect(CHARTS_IN_GO_MODULES['minio/minio@5.4.0']).toMatchObject({ module: 'github.com/minio/minio', path: 'helm/minio' });
+  // nothing recorded: not run, and the reason says so (no download is tried)
+  expect(await chartFromGoModule('minio/minio', '5.4.1')).toEqual({ notRun: 'no Go module carries it' });
+  expect(await chartFromGoModule('community-charts/mlflow', '1.8.0')).toEqual({ notRun: 'no Go module carries it' });
 });
