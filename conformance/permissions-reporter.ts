@@ -1,30 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FullConfig, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import type { TestCase, TestResult } from '@playwright/test/reporter';
 import { buildReport, renderHtml, type ReportCase, type ReportRoute } from './permissions.ts';
+import { FileReporter } from './file-reporter.ts';
 
 /**
  * Collects the permission matrix's cases and the bypass audit's routes (annotations `permission-case` and
  * `permission-route` of the checks) and writes `<reports>/permissions.json` and `<reports>/permissions.html`.
  * Writes nothing when no such check ran.
  */
-export default class PermissionsReporter implements Reporter {
+export default class PermissionsReporter extends FileReporter {
   private cases = new Map<string, ReportCase>();
   private routes = new Map<string, ReportRoute>();
-  private pins: unknown;
-  private readonly outDir: string;
-
-  constructor(options: { outputDir?: string } = {}) {
-    this.outDir = options.outputDir ?? 'reports';
-  }
-
-  printsToStdio(): boolean {
-    return false;
-  }
-
-  onBegin(config: FullConfig): void {
-    this.pins = config.projects.find((p) => p.metadata?.pins)?.metadata?.pins;
-  }
 
   onTestEnd(test: TestCase, result: TestResult): void {
     // a retried check keeps only its last result: later annotations replace earlier ones of the same id

@@ -1,12 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Suite, TestCase, TestError } from '@playwright/test/reporter';
 import { CLAIMS, claimIds, type Claim } from './claims.ts';
 import { loadDifferences, type Difference } from './differences.ts';
 import { gapsFor, loadGaps } from './gaps.ts';
 import { selection, wholeRun } from './run-scope.ts';
 import { readExpectedChecks, readMergedSummary, shardProblems } from '../provision/shards.ts';
 import { checkId, isGap, judgeClaim, notApplicable, VERDICTS, type CheckRecord, type ClaimJudgement, type Verdict } from './verdict.ts';
+import { FileReporter } from './file-reporter.ts';
 
 /** Claims whose checks include the permission matrix (their report rows link to reports/permissions.html). */
 const PERMISSION_CLAIMS = ['C14', 'C15', 'C16'];
@@ -44,23 +45,13 @@ interface ClaimReport extends ClaimJudgement {
  * declared difference was not observed, a check names an undeclared one, or — in a whole run — a claim's checks did
  * not all run and conformance/gaps.yaml does not declare why.
  */
-export default class ConformanceReporter implements Reporter {
+export default class ConformanceReporter extends FileReporter {
   private target = 'unknown';
-  private pins: unknown;
   private root?: Suite;
   private scope: { whole: boolean; why?: string } = { whole: false };
   private errors: string[] = [];
-  private readonly outDir: string;
 
-  constructor(options: { outputDir?: string } = {}) {
-    this.outDir = options.outputDir ?? 'reports';
-  }
-
-  printsToStdio(): boolean {
-    return false;
-  }
-
-  onBegin(config: FullConfig, suite: Suite): void {
+  override onBegin(config: FullConfig, suite: Suite): void {
     const project = config.projects.find((p) => p.metadata?.target);
     this.target = (project?.metadata?.target as string | undefined) ?? 'unknown';
     this.pins = project?.metadata?.pins;

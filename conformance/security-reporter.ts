@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FullConfig, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import type { TestCase, TestResult } from '@playwright/test/reporter';
 import { buildSecurityReport, renderSecurityHtml, type CheckTime, type RoutesSection, type ShapeRow, type TokenRow, type UnauthenticatedRow } from './security/report.ts';
+import { FileReporter } from './file-reporter.ts';
 
 /** The annotations the security checks record (specs/support/security.ts, specs/security/routes.api.spec.ts). */
 export const SECURITY_ANNOTATIONS = ['security-token', 'security-shape', 'security-routes', 'security-unauthenticated'];
@@ -10,26 +11,12 @@ export const SECURITY_ANNOTATIONS = ['security-token', 'security-shape', 'securi
  * Collects the adversarial checks' results and writes `<reports>/security.json` and `<reports>/security.html`.
  * Writes nothing when no such check ran.
  */
-export default class SecurityReporter implements Reporter {
+export default class SecurityReporter extends FileReporter {
   private tokens = new Map<string, TokenRow>();
   private shapes = new Map<string, ShapeRow>();
   private routes: RoutesSection | null = null;
   private unauthenticated = new Map<string, UnauthenticatedRow>();
   private checks = new Map<string, CheckTime>();
-  private pins: unknown;
-  private readonly outDir: string;
-
-  constructor(options: { outputDir?: string } = {}) {
-    this.outDir = options.outputDir ?? 'reports';
-  }
-
-  printsToStdio(): boolean {
-    return false;
-  }
-
-  onBegin(config: FullConfig): void {
-    this.pins = config.projects.find((p) => p.metadata?.pins)?.metadata?.pins;
-  }
 
   onTestEnd(test: TestCase, result: TestResult): void {
     let mine = false;

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import type { FullResult, TestCase, TestResult } from '@playwright/test/reporter';
+import { FileReporter } from './file-reporter.ts';
 
 /** One check's timing: when it started and how long it took (its last attempt). */
 export interface CheckTiming {
@@ -15,17 +16,8 @@ export interface CheckTiming {
  * Writes <reports>/check-timings.json: every check's start and duration, so `npm run bench` can tell each project's
  * wall time and the slowest checks.
  */
-export default class TimingsReporter implements Reporter {
+export default class TimingsReporter extends FileReporter {
   private rows = new Map<string, CheckTiming>();
-  private readonly outDir: string;
-
-  constructor(options: { outputDir?: string } = {}) {
-    this.outDir = options.outputDir ?? 'reports';
-  }
-
-  printsToStdio(): boolean {
-    return false;
-  }
 
   onTestEnd(test: TestCase, result: TestResult): void {
     const project = test.parent.project()?.name ?? '';

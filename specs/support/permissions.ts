@@ -137,18 +137,9 @@ export class Workspace {
     this.removals.push(async () => (await this.kc()).users.del({ id }));
     await kc.users.resetPassword({ id, credential: { type: 'password', value: password, temporary: false } });
     for (const g of groups) await kc.users.addToGroup({ id, groupId: await this.groupId(g) });
-    const target = this.target;
-    const contexts: APIRequestContext[] = [];
-    this.removals.push(async () => Promise.all(contexts.map((c) => c.dispose())));
-    const login = async () => {
-      const ctx = await playwrightRequest.newContext();
-      contexts.push(ctx);
-      const flow = await oidcLogin(ctx, target, { username, password });
-      expect(flow.loggedIn, `${username} could not log in: ${flow.outcome}`).toBe(true);
-      return ctx;
-    };
+    const login = this.loginAs(username, password);
     const session = await login();
-    const token = opts.token === false ? undefined : await createAccessToken(session, target, email, 1);
+    const token = opts.token === false ? undefined : await createAccessToken(session, this.target, email, 1);
     const actor: Actor = { username, email, headers: token ? basicAuth(email, token) : {}, session, relogin: login };
     this.removals.push(() => this.deletePluginUser(email));
     return actor;
@@ -163,18 +154,22 @@ export class Workspace {
     const p = persona(this.target, key);
     if (this.personaActors.has(p.email)) throw new Error(`the check asks for a second actor, but the ${this.target.target} target has only persona ${key} for it`);
     this.personaActors.add(p.email);
-    const target = this.target;
-    const contexts: APIRequestContext[] = [];
-    this.removals.push(async () => Promise.all(contexts.map((c) => c.dispose())));
-    const relogin = async () => {
-      const ctx = await playwrightRequest.newContext();
-      contexts.push(ctx);
-      const flow = await oidcLogin(ctx, target, { username: p.username, password: passwordOf(target, p) });
-      expect(flow.loggedIn, `${p.username} could not log in: ${flow.outcome}`).toBe(true);
-      return ctx;
-    };
+    const relogin = this.loginAs(p.username, passwordOf(this.target, p));
     const headers = opts.token === false ? {} : basicAuth(p.email, this.personas.tokenOf(key));
     return { username: p.username, email: p.email, headers, session: await this.personas.sessionAs(key), relogin };
+  }
+
+  /** A fresh OIDC login of the user each call (its request context disposed at cleanup); a failed login fails the check. */
+  private loginAs(username: string, password: string): () => Promise<APIRequestContext> {
+    const contexts: APIRequestContext[] = [];
+    this.removals.push(async () => Promise.all(contexts.map((c) => c.dispose())));
+    return async () => {
+      const ctx = await playwrightRequest.newContext();
+      contexts.push(ctx);
+      const flow = await oidcLogin(ctx, this.target, { username, password });
+      expect(flow.loggedIn, `${username} could not log in: ${flow.outcome}`).toBe(true);
+      return ctx;
+    };
   }
 
   /** Notes a grant given during the check: one that names a persona actor is taken back at the end. */
