@@ -86,7 +86,9 @@ export function startCpuSampler(intervalMs = 500, ticksPerSecond = 100): { stop(
       // a pid seen for the first time started after the previous sample: all its CPU is this run's (a process
       // that exec'd keeps its counters, and is charged to what it is now)
       const used = before ? p.ticks - before.ticks : p.ticks;
-      if (used > 0) ticks.set(classify(p.cmd), (ticks.get(classify(p.cmd)) ?? 0) + used);
+      if (used <= 0) continue;
+      const group = classify(p.cmd);
+      ticks.set(group, (ticks.get(group) ?? 0) + used);
     }
     last = now;
   };

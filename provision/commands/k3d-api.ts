@@ -44,7 +44,7 @@ export const CHARTS_IN_GO_MODULES: Record<string, { module: string; version: str
 };
 
 /** The chart folder of a release from a Go module (CHARTS_IN_GO_MODULES), or why not. */
-export async function chartFromGoModule(chart: string, version: string): Promise<{ dir: string; source: string } | { notRun: string }> {
+export async function chartFromGoModule(chart: string, version: string): Promise<{ dir: string } | { notRun: string }> {
   const m = CHARTS_IN_GO_MODULES[`${chart}@${version}`];
   if (!m) return { notRun: 'no Go module carries it' };
   let root: string;
@@ -57,7 +57,7 @@ export async function chartFromGoModule(chart: string, version: string): Promise
   const file = join(dir, 'Chart.yaml');
   const found = existsSync(file) ? /^version:\s*"?([^"\s]+)"?\s*$/m.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
   if (found !== version) return { notRun: `${m.module}@${m.version} ${m.path} holds chart version ${found ?? 'none'}, not ${version}` };
-  return { dir, source: `${m.module}@${m.version} ${m.path} (Go module proxy)` };
+  return { dir };
 }
 
 /** A chart folder from the cache (`<cache>/helm/charts/<name>-<version>/<name>`, as chart-parity's `helm pull` leaves it) or MLFLOW_CHART_PATH. */
